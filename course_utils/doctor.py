@@ -1,0 +1,219 @@
+"""`python -m course_utils doctor`: one [OK], [WARN] or [FAIL] line per thing the course needs.
+
+Paste its output into a bug report. The exit status is 1 when any line is a FAIL.
+Being offline with a whole offline kit is a WARN: it is a supported way to take the course.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+Status = Literal["OK", "WARN", "FAIL"]
+PYTHON_SUPPORTED = ((3, 10), (3, 13))
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:>=\s*([0-9][0-9A-Za-z.]*))?")
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: Status
+    item: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{'[' + self.status + ']':<7}{self.item}: {self.detail}"
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """'2.13.0+cpu' -> (2, 13, 0): the numeric release part of a version."""
+    parts = []
+    for piece in re.split(r"[.+\-]", text):
+        digits = re.match(r"\d+", piece)
+        if not digits:
+            break
+        parts.append(int(digits.group()))
+    return tuple(parts)
+
+
+def requirements() -> list[tuple[str, str | None]]:
+    """(package, lower bound) for each course requirement, from the install or requirements.txt."""
+    lines: list[str] = []
+    try:
+        lines = [r for r in metadata.requires("course-utils") or [] if "extra ==" not in r]
+    except metadata.PackageNotFoundError:
+        pass
+    if not lines:
+        file = Path(__file__).resolve().parent.parent / "requirements.txt"
+        if file.is_file():
+            lines = [ln.split("#")[0] for ln in file.read_text(encoding="utf-8").splitlines()]
+    found = []
+    for line in lines:
+        match = REQUIREMENT.match(line.split(";")[0])
+        if match and match.group(1):
+            found.append((match.group(1), match.group(2)))
+    return found
+
+
+def check_python() -> Finding:
+    here = sys.version_info[:2]
+    low, high = PYTHON_SUPPORTED
+    span = f"supported {low[0]}.{low[1]} to {high[0]}.{high[1]}"
+    if here < low:
+        return Finding("FAIL", "python", f"{platform.python_version()} is too old ({span})")
+    if here > high:
+        return Finding("WARN", "python", f"{platform.python_version()} is newer than tested ({span})")
+    return Finding("OK", "python", f"{platform.python_version()} ({span})")
+
+
+def check_package(name: str, minimum: str | None) -> Finding:
+    try:
+        have = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return Finding("FAIL", name, "not installed: pip install -r requirements.txt")
+    if minimum and version_tuple(have) < version_tuple(minimum):
+        return Finding("FAIL", name, f"{have} is older than the course needs (>={minimum}): "
+                                     f"pip install -U '{name}>={minimum}'")
+    return Finding("OK", name, have + (f" (needs >={minimum})" if minimum else ""))
+
+
+def check_device() -> Finding:
+    try:
+        import torch
+    except ImportError:
+        return Finding("FAIL", "device", "torch is not importable")
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        return Finding("OK", "device", f"cuda: {props.name}, {props.total_memory / 2**30:.0f} GiB")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return Finding("OK", "device", "mps (Apple silicon GPU)")
+    return Finding("WARN", "device", "cpu only: every notebook runs, fine-tuning (09) takes "
+                                     "its small CPU budget; a GPU is optional")
+
+
+def check_memory() -> Finding:
+    try:
+        import psutil
+
+        total = psutil.virtual_memory().total
+        free = psutil.virtual_memory().available
+    except ImportError:
+        return Finding("WARN", "memory", "psutil missing: cannot tell (pip install psutil)")
+    text = f"{total / 2**30:.1f} GiB total, {free / 2**30:.1f} GiB available"
+    if free < 1.5 * 2**30:
+        return Finding("FAIL", "memory", text + ": notebooks need up to 1.5 GiB; close programs")
+    if total < 4 * 2**30:
+        return Finding("WARN", "memory", text + ": enough, but run one notebook at a time")
+    return Finding("OK", "memory", text)
+
+
+def check_disk() -> Finding:
+    from course_utils.kit import kit_dir
+
+    folder = kit_dir()
+    probe = folder if folder.exists() else Path.home()
+    free = shutil.disk_usage(probe).free
+    text = f"{free / 2**30:.1f} GiB free where the offline kit lives ({folder})"
+    if free < 1 * 2**30:
+        return Finding("FAIL", "disk", text + ": the kit needs about 1 GiB")
+    if free < 3 * 2**30:
+        return Finding("WARN", "disk", text + ": the kit fits; Hub downloads may not")
+    return Finding("OK", "disk", text)
+
+
+def check_hub() -> Finding:
+    from course_utils.hub import hub_offline_flag, is_online
+
+    if hub_offline_flag():
+        return Finding("WARN", "hub", "offline by choice (HF_HUB_OFFLINE=1): stand-ins in use")
+    if is_online():
+        return Finding("OK", "hub", "the Hugging Face Hub answers: notebooks load real models")
+    return Finding("WARN", "hub", "the Hub is out of reach: notebooks use the offline stand-ins")
+
+
+def check_standins(online: bool) -> list[Finding]:
+    from course_utils.kit import STANDINS, is_ready, manifest_problem, standin_path
+
+    found = []
+    for name, standin in STANDINS.items():
+        path = standin_path(name)
+        if is_ready(name):
+            found.append(Finding("OK", f"stand-in {name}", str(path)))
+            continue
+        if standin.recipe is None:
+            why = f"package {standin.package} is not installed"
+        else:
+            why = manifest_problem(path, standin.version) or "not built"
+        fix = f"python -m course_utils build-kit {name} (about {standin.seconds} s)"
+        status: Status = "WARN" if online else "FAIL"
+        use = "only needed offline" if online else "needed now, offline"
+        found.append(Finding(status, f"stand-in {name}", f"{why}; {use}: {fix}"))
+    return found
+
+
+def check_jupyter() -> list[Finding]:
+    found = []
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        specs = KernelSpecManager().find_kernel_specs()
+        if "python3" in specs:
+            found.append(Finding("OK", "jupyter kernel", f"python3 at {specs['python3']}"))
+        else:
+            found.append(Finding("FAIL", "jupyter kernel", "no python3 kernel: "
+                                 "python -m ipykernel install --user"))
+    except ImportError:
+        found.append(Finding("FAIL", "jupyter kernel", "jupyter_client missing: "
+                             "pip install jupyterlab ipykernel"))
+    try:
+        widgets = metadata.version("ipywidgets")
+    except metadata.PackageNotFoundError:
+        return found + [Finding("FAIL", "widgets", "ipywidgets missing: pip install ipywidgets")]
+    frontends = [p for p in ("jupyterlab_widgets", "widgetsnbextension")
+                 if _installed(p)]
+    if frontends:
+        found.append(Finding("OK", "widgets", f"ipywidgets {widgets} with {', '.join(frontends)}"))
+    else:
+        found.append(Finding("WARN", "widgets", f"ipywidgets {widgets} but no front-end "
+                             "extension: pip install jupyterlab_widgets"))
+    return found
+
+
+def _installed(package: str) -> bool:
+    try:
+        metadata.version(package)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def diagnose() -> list[Finding]:
+    """Every finding, in the order they are printed."""
+    from course_utils.hub import is_online
+
+    findings = [check_python()]
+    findings += [check_package(name, low) for name, low in requirements()]
+    findings += [check_device(), check_memory(), check_disk(), check_hub()]
+    findings += check_standins(is_online())
+    findings += check_jupyter()
+    return findings
+
+
+def run_doctor() -> int:
+    """Print the findings and return the exit status (1 on any FAIL)."""
+    from course_utils import __version__
+
+    print(f"course_utils {__version__} on {platform.platform()} ({platform.machine()})")
+    findings = diagnose()
+    for finding in findings:
+        print(finding)
+    fails = sum(f.status == "FAIL" for f in findings)
+    warns = sum(f.status == "WARN" for f in findings)
+    print(f"{len(findings)} checks: {fails} FAIL, {warns} WARN")
+    return 1 if fails else 0

@@ -1,0 +1,73 @@
+"""Exercises of notebook 00: the registry, cosine similarity by hand, semantic search."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from course_utils.checks import WrongAnswer, as_int, as_text, close_to, exercise
+from course_utils.hub import REGISTRY
+
+PAIR = ("A cat sits on the mat.", "A kitten is resting on a rug.")
+STRETCH = (2.0, 3.0)  # many models' embeddings are not unit length; MiniLM's are
+QUERY = "How do I train a model on my own data?"
+DOCUMENTS = [
+    "Fine-tuning adapts a pretrained model to a new labelled data set.",
+    "Paris is the capital of France.",
+    "Attention lets every token look at every other token.",
+    "The weather will be sunny tomorrow.",
+]
+
+
+@lru_cache(maxsize=1)
+def _embed(texts: tuple[str, ...]) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    from course_utils.hub import resolve
+
+    model = SentenceTransformer(resolve("sentence-transformers/all-MiniLM-L6-v2", announce=False),
+                                device="cpu")
+    return model.encode(list(texts), convert_to_tensor=True, normalize_embeddings=False)
+
+
+@exercise("00.1", "Which Hub ID does the course use for zero-shot classification?",
+          hint="print(registry_table()) and read the task column")
+def zero_shot_id(answer: Any) -> str | None:
+    text = as_text(answer, "a Hub ID string such as 'org/name'")
+    expected = [e.hub_id for e in REGISTRY.values() if e.task == "zero-shot-classification"]
+    if text in expected:
+        return None
+    if text not in REGISTRY:
+        raise WrongAnswer(f"{text!r} is not in the course registry at all")
+    return f"{text!r} is registered for {REGISTRY[text].task}, not zero-shot classification"
+
+
+@exercise("00.2", f"Cosine similarity of {PAIR[0]!r} and {PAIR[1]!r} from embeddings "
+          f"stretched {STRETCH[0]}x and {STRETCH[1]}x, by hand with torch",
+          hint="cos(a, b) = (a . b) / (|a| |b|): torch.dot and torch.linalg.norm")
+def cosine_by_hand(answer: Any) -> str | None:
+    import torch
+
+    a, b = _embed(PAIR)
+    expected = float(torch.dot(a, b) / (torch.linalg.norm(a) * torch.linalg.norm(b)))
+    problem = close_to(answer, expected, 1e-4, "one number between -1 and 1")
+    dot = float(torch.dot(STRETCH[0] * a, STRETCH[1] * b))
+    if problem and abs(float(answer) - dot) < 1e-3:
+        return "that is the dot product; divide by both vectors' lengths"
+    return problem
+
+
+@exercise("00.3", f"Index of the document in DOCUMENTS closest in meaning to {QUERY!r}",
+          hint="encode the query and the documents, then take the argmax of their similarities")
+def best_document(answer: Any) -> str | None:
+    from sentence_transformers import util
+
+    index = as_int(answer, f"an index from 0 to {len(DOCUMENTS) - 1}")
+    if not 0 <= index < len(DOCUMENTS):
+        raise WrongAnswer(f"{index} is not an index of DOCUMENTS (0 to {len(DOCUMENTS) - 1})")
+    vectors = _embed((QUERY, *DOCUMENTS))
+    scores = util.cos_sim(vectors[:1], vectors[1:])[0]
+    best = int(scores.argmax())
+    if index == best:
+        return None
+    return (f"document {index} scores {float(scores[index]):.2f}; another scores higher")

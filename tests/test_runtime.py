@@ -1,0 +1,59 @@
+import random
+
+import pytest
+
+from course_utils import runtime
+from course_utils.runtime import pick_device, seed_everything, setup
+
+
+@pytest.mark.parametrize("available, expected", [
+    (["cuda", "mps", "cpu"], "cuda"), (["mps", "cpu"], "mps"), (["cpu"], "cpu")])
+def test_best_device_first(monkeypatch, available, expected):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    monkeypatch.setattr(runtime, "available_devices", lambda: available)
+    assert pick_device() == expected
+    assert pick_device("auto") == expected
+
+
+def test_override_by_argument_and_environment(monkeypatch):
+    monkeypatch.setattr(runtime, "available_devices", lambda: ["cuda", "cpu"])
+    assert pick_device("cpu") == "cpu"
+    assert pick_device("cuda:0") == "cuda:0"
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert pick_device() == "cpu"
+
+
+def test_unavailable_device_says_what_is_available(monkeypatch):
+    monkeypatch.setattr(runtime, "available_devices", lambda: ["cpu"])
+    with pytest.raises(RuntimeError, match="available: cpu"):
+        pick_device("cuda")
+
+
+@pytest.mark.parametrize("bad", ["tpu", "gpu", 3])
+def test_unknown_device_names_the_choices(bad):
+    with pytest.raises(ValueError, match="cuda, mps, cpu"):
+        pick_device(bad)
+
+
+def test_seeding_repeats_numbers():
+    import torch
+
+    seed_everything(7)
+    first = (random.random(), torch.rand(3))
+    seed_everything(7)
+    second = (random.random(), torch.rand(3))
+    assert first[0] == second[0] and torch.equal(first[1], second[1])
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0", True])
+def test_bad_seed(bad):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        seed_everything(bad)
+
+
+def test_setup_prints_one_environment_line(offline, capsys):
+    env = setup(seed=3)
+    line = capsys.readouterr().out
+    assert line.count("\n") == 1
+    assert env.online is False and env.device in line and "offline" in line
+    assert "transformers 5." in line and "seed 3" in line
