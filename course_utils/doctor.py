@@ -67,7 +67,8 @@ def check_python() -> Finding:
     if here < low:
         return Finding("FAIL", "python", f"{platform.python_version()} is too old ({span})")
     if here > high:
-        return Finding("WARN", "python", f"{platform.python_version()} is newer than tested ({span})")
+        return Finding("WARN", "python",
+                       f"{platform.python_version()} is newer than tested ({span})")
     return Finding("OK", "python", f"{platform.python_version()} ({span})")
 
 

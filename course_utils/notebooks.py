@@ -1,8 +1,11 @@
 """Notebook hygiene: outputs are committed only on the cells nbval checks.
 
-A cell is checked when it is tagged `nbval-check-output` or contains `# NBVAL_CHECK_OUTPUT`.
+A cell is checked when it is tagged `nbval-check-output` or has a `# NBVAL_CHECK_OUTPUT` line
+(nbval reads the marker only as a comment line of its own).
 `python -m course_utils strip-notebooks` (also a pre-commit hook) removes every other output,
-all execution counts, and per-run metadata.
+the other cells' execution counts, and per-run metadata. To refresh the checked outputs,
+execute the notebook offline first:
+`HF_HUB_OFFLINE=1 jupyter nbconvert --to notebook --execute --inplace notebooks/NN_*.ipynb`.
 """
 
 from __future__ import annotations
@@ -24,23 +27,32 @@ def source_of(cell: dict[str, Any]) -> str:
 def is_checked(cell: dict[str, Any]) -> bool:
     """Whether nbval --nbval-lax compares this cell's output."""
     tags = cell.get("metadata", {}).get("tags", [])
-    return CHECK_TAG in tags or CHECK_MARK in source_of(cell)
+    marked = any(line.strip().lstrip("#").strip() == CHECK_MARK.lstrip("# ")
+                 for line in source_of(cell).splitlines() if line.strip().startswith("#"))
+    return CHECK_TAG in tags or marked
 
 
 def strip_notebook(nb: dict[str, Any]) -> dict[str, Any]:
-    """Return nb with unchecked outputs, execution counts and run metadata removed."""
+    """Return nb with unchecked outputs, execution counts and run metadata removed.
+
+    A checked cell keeps its outputs and gets its position among code cells as execution
+    count (nbval skips a cell whose count is empty); the numbering is stable across runs.
+    """
+    position = 0
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {})
         for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
             meta.pop(key, None)
         if cell.get("cell_type") != "code":
             continue
-        cell["execution_count"] = None
-        if not is_checked(cell):
+        position += 1
+        checked = is_checked(cell) and bool(cell.get("outputs"))
+        cell["execution_count"] = position if checked else None
+        if not checked:
             cell["outputs"] = []
         for output in cell.get("outputs", []):
             if "execution_count" in output:
-                output["execution_count"] = None
+                output["execution_count"] = position
             if "metadata" in output:
                 output["metadata"] = {}
     nb.get("metadata", {}).pop("widgets", None)

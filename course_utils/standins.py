@@ -416,7 +416,6 @@ def build_tiny_t5(out: Path) -> None:
     """A 2-layer T5 with its own BPE tokenizer, trained to translate number words to French."""
     _quiet()
     _seed()
-    import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
 

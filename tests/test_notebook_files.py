@@ -58,10 +58,9 @@ def test_the_registry_check_can_fail():
 def test_outputs_only_on_checked_cells(path):
     nb = load(path)
     for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
+        if cell["cell_type"] == "code" and not is_checked(cell):
             assert cell.get("execution_count") is None, f"{path.name}: execution count kept"
-            if not is_checked(cell):
-                assert not cell.get("outputs"), f"{path.name}: output on an unchecked cell"
+            assert not cell.get("outputs"), f"{path.name}: output on an unchecked cell"
     assert strip_notebook(load(path)) == nb, "run python -m course_utils strip-notebooks"
 
 
@@ -93,3 +92,20 @@ def test_every_exercise_has_a_solution_and_a_check(path):
                 f"{path.name}: the cell before check({key!r}) must be tagged 'solution'")
     assert keys, f"{path.name} has no exercises"
     assert len(keys) == len(set(keys)), "each exercise is checked once"
+
+
+def test_checked_cells_are_recognised_as_nbval_does():
+    from course_utils.notebooks import is_checked
+
+    assert is_checked({"metadata": {"tags": ["nbval-check-output"]}, "source": "x"})
+    assert is_checked({"metadata": {}, "source": "x = 1\n# NBVAL_CHECK_OUTPUT\n"})
+    assert not is_checked({"metadata": {}, "source": "print(x)  # NBVAL_CHECK_OUTPUT"})
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_checked_cells_carry_their_reference_output(path):
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] == "code" and is_checked(cell):
+            assert cell.get("outputs") and cell.get("execution_count"), (
+                f"{path.name}: a checked cell needs its output and an execution count "
+                "(execute the notebook, then strip-notebooks)")
