@@ -44,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build-kit":
         from course_utils.kit import build_kit
 
-        build_kit(args.names or None, force=args.force)
+        try:
+            build_kit(args.names or None, force=args.force)
+        except KeyError as error:
+            print(f"build-kit: {error.args[0]}", file=sys.stderr)
+            return 2
         return 0
     from course_utils.notebooks import strip_notebooks
 

@@ -57,3 +57,18 @@ def test_setup_prints_one_environment_line(offline, capsys):
     assert line.count("\n") == 1
     assert env.online is False and env.device in line and "offline" in line
     assert "transformers 5." in line and "seed 3" in line
+
+
+def test_quiet_logging_hides_load_bars(offline, capfd):
+    from transformers import AutoModel
+
+    from course_utils.kit import standin_path
+    from course_utils.runtime import quiet_logging
+
+    quiet_logging(True)
+    AutoModel.from_pretrained(str(standin_path("minilm")))
+    assert "Loading weights" not in capfd.readouterr().err
+    quiet_logging(False)
+    AutoModel.from_pretrained(str(standin_path("minilm")))
+    assert "Loading weights" in capfd.readouterr().err
+    quiet_logging(True)
