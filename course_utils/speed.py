@@ -1,0 +1,90 @@
+"""Timing pipelines: one item at a time against batches, and what padding costs."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long one way of running a pipeline over all the texts took."""
+
+    how: str
+    batch_size: int
+    seconds: float
+    items_per_second: float
+
+
+def validate_texts(texts: Any, what: str = "texts") -> list[str]:
+    """A non-empty list of non-empty strings, or a ValueError that says which item is wrong."""
+    if isinstance(texts, str) or not isinstance(texts, Sequence):
+        raise ValueError(f"{what} must be a list of strings, got {type(texts).__name__}; "
+                         "wrap a single text in a list: [text]")
+    if not texts:
+        raise ValueError(f"{what} is empty: give at least one string")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(f"{what}[{i}] is {type(text).__name__}, not a string: "
+                             f"{text!r:.40}")
+        if not text.strip():
+            raise ValueError(f"{what}[{i}] is an empty string: remove it or give it some text")
+    return list(texts)
+
+
+def best_of(run: Callable[[], Any], repeat: int) -> float:
+    """The fastest of `repeat` runs, in seconds (the least disturbed by other work)."""
+    times = []
+    for _ in range(max(1, repeat)):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def compare_batching(pipe: Callable[..., Any], texts: Sequence[str],
+                     batch_sizes: Sequence[int] = (8, 32), repeat: int = 2) -> list[Timing]:
+    """Time a per-item loop against batched calls of the same pipeline on the same texts."""
+    items = validate_texts(texts)
+    if not batch_sizes or any(not isinstance(b, int) or b < 1 for b in batch_sizes):
+        raise ValueError(f"batch_sizes must be positive integers, got {batch_sizes!r}")
+    pipe(items[:2])  # warm up: first calls pay for lazy initialisation
+    results = []
+    seconds = best_of(lambda: [pipe(text) for text in items], repeat)
+    results.append(Timing("one at a time", 1, seconds, len(items) / seconds))
+    for size in batch_sizes:
+        seconds = best_of(lambda s=size: pipe(items, batch_size=s), repeat)
+        results.append(Timing(f"batches of {size}", size, seconds, len(items) / seconds))
+    return results
+
+
+@dataclass(frozen=True)
+class Padding:
+    """Tokens a batched run computes, and how many of them are padding."""
+
+    order: str
+    real_tokens: int
+    padded_tokens: int
+
+    @property
+    def wasted(self) -> float:
+        return 1 - self.real_tokens / self.padded_tokens
+
+
+def padding_cost(tokenizer: Any, texts: Sequence[str], batch_size: int,
+                 seed: int = 0) -> list[Padding]:
+    """Padding in batches of shuffled texts against batches of texts sorted by length."""
+    items = validate_texts(texts)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    lengths = [len(ids) for ids in tokenizer(items, truncation=True)["input_ids"]]
+    shuffled = lengths[:]
+    random.Random(seed).shuffle(shuffled)
+    out = []
+    for order, seq in (("shuffled", shuffled), ("sorted by length", sorted(lengths))):
+        batches = [seq[i : i + batch_size] for i in range(0, len(seq), batch_size)]
+        out.append(Padding(order, sum(seq), sum(max(b) * len(b) for b in batches)))
+    return out
