@@ -142,3 +142,44 @@ def test_nb01_v5_tasks(lenient, capsys):
     assert not check("01.3", "fill-mask")
     assert not check("01.3", ["sentiment"])
     assert "not in it" in capsys.readouterr().out
+
+
+# notebook 02's graders
+def test_nb02_count_tokens(offline, lenient, capsys):
+    from course_utils.exercises import nb02
+
+    tokens = nb02._tokenizer(nb02.MINILM).tokenize(nb02.WORDS)
+    assert check("02.1", len(tokens))
+    assert not check("02.1", len(tokens) + 2)
+    assert "[CLS] and [SEP]" in capsys.readouterr().out
+    assert not check("02.1", len(nb02.WORDS.split()))
+    assert "number of words" in capsys.readouterr().out
+
+
+def test_nb02_attention_mask(offline, lenient, capsys):
+    from course_utils.exercises import nb02
+
+    mask = nb02._tokenizer(nb02.MINILM)(nb02.BATCH, padding=True)["attention_mask"]
+    assert check("02.2", mask)
+    import torch
+
+    assert check("02.2", torch.tensor(mask))
+    assert not check("02.2", [row[:-1] for row in mask])
+    assert "length" in capsys.readouterr().out
+    assert not check("02.2", mask[:2])
+    assert not check("02.2", [[2] * len(r) for r in mask])
+    assert "only 0" in capsys.readouterr().out
+    flipped = [r[::-1] for r in mask]
+    assert not check("02.2", flipped)
+    assert not check("02.2", "1110")
+
+
+def test_nb02_fertility(offline, lenient, capsys):
+    from course_utils.exercises import nb02
+
+    tokens = len(nb02._tokenizer(nb02.SMOLLM2).tokenize(nb02.GERMAN))
+    words = len(nb02.GERMAN.split())
+    assert check("02.3", tokens / words)
+    assert not check("02.3", words / tokens)
+    assert "divide the other way" in capsys.readouterr().out
+    assert not check("02.3", "4.4")

@@ -1,0 +1,69 @@
+"""Exercises of notebook 02: counting tokens, an attention mask by hand, fertility."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from course_utils.checks import WrongAnswer, as_int, close_to, exercise
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
+WORDS = "Unbelievably, the tokenizer's vocabulary handles hyphenated-words well."
+BATCH = ["Hi!", "Attention masks mark padding.", "Tokens, not words."]
+GERMAN = "Die Donaudampfschifffahrtsgesellschaft baut neue Schiffe."
+
+
+@lru_cache(maxsize=2)
+def _tokenizer(hub_id: str) -> Any:
+    from transformers import AutoTokenizer
+
+    from course_utils.hub import resolve
+
+    return AutoTokenizer.from_pretrained(resolve(hub_id, announce=False))
+
+
+@exercise("02.1", f"How many WordPiece tokens (no special tokens) does MiniLM make of {WORDS!r}?",
+          hint="wordpiece.tokenize(WORDS) lists them; len() counts them")
+def count_tokens(answer: Any) -> str | None:
+    count = as_int(answer, "a whole number of tokens")
+    tokenizer = _tokenizer(MINILM)
+    expected = len(tokenizer.tokenize(WORDS))
+    if count == expected:
+        return None
+    if count == expected + 2:
+        return "that includes [CLS] and [SEP]; leave the special tokens out"
+    if count == len(WORDS.split()):
+        return "that is the number of words; count the pieces the tokenizer makes"
+    return f"{count} is not the number of tokens"
+
+
+@exercise("02.2", f"The attention mask of {BATCH} padded by MiniLM's tokenizer, by hand",
+          hint="count each text's ids with special tokens, then 1s for them and 0s to the longest")
+def attention_mask(answer: Any) -> str | None:
+    rows = answer.tolist() if hasattr(answer, "tolist") else answer
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise WrongAnswer(f"expected a list of lists of 0 and 1, got {type(answer).__name__}")
+    expected = _tokenizer(MINILM)(BATCH, padding=True)["attention_mask"]
+    if len(rows) != len(expected):
+        raise WrongAnswer(f"expected one row per text ({len(expected)} rows), got {len(rows)}")
+    if any(v not in (0, 1) for r in rows for v in r):
+        raise WrongAnswer("a mask holds only 0 (padding) and 1 (real token)")
+    for i, (got, want) in enumerate(zip(rows, expected)):
+        if len(got) != len(want):
+            return (f"row {i} has length {len(got)}; every row is as long as the longest text "
+                    f"with its special tokens ({len(want)})")
+        if got != want:
+            return f"row {i} is wrong: {sum(got)} ones, the text has {sum(want)} tokens"
+    return None
+
+
+@exercise("02.3", f"Fertility (tokens per word) of SmolLM2's tokenizer on {GERMAN!r}",
+          hint="len(bpe.tokenize(GERMAN)) / len(GERMAN.split())")
+def german_fertility(answer: Any) -> str | None:
+    tokens = len(_tokenizer(SMOLLM2).tokenize(GERMAN))
+    words = len(GERMAN.split())
+    problem = close_to(answer, tokens / words, 1e-6, "a number of tokens per word")
+    if problem and abs(float(answer) - words / tokens) < 1e-6:
+        return "that is words per token; divide the other way round"
+    return problem
