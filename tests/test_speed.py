@@ -7,8 +7,9 @@ class FakePipe:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, texts, batch_size=None):
+    def __call__(self, texts, batch_size=None, **kwargs):
         self.calls.append((texts if isinstance(texts, str) else len(texts), batch_size))
+        self.kwargs = kwargs
         return texts
 
 
@@ -19,7 +20,9 @@ class LengthTokenizer:
 
 def test_compare_batching_runs_each_way():
     pipe = FakePipe()
-    timings = compare_batching(pipe, ["a", "b", "c"], batch_sizes=(2,), repeat=1)
+    timings = compare_batching(pipe, ["a", "b", "c"], batch_sizes=(2,), repeat=1,
+                               return_tensors=True)
+    assert pipe.kwargs == {"return_tensors": True}
     assert [t.how for t in timings] == ["one at a time", "batches of 2"]
     assert all(t.seconds > 0 and t.items_per_second > 0 for t in timings)
     assert ("a", None) in pipe.calls and (3, 2) in pipe.calls
