@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,21 @@ def validate_texts(texts: Any, what: str = "texts") -> list[str]:
     return list(texts)
 
 
+def sentences_from(texts: Sequence[str], count: int, min_words: int = 4) -> list[str]:
+    """The first `count` sentences of at least `min_words` words found in `texts`."""
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    found = []
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+            if len(sentence.split()) >= min_words:
+                found.append(sentence)
+                if len(found) == count:
+                    return found
+    raise ValueError(f"only {len(found)} sentences of {min_words}+ words in the texts given; "
+                     f"give more texts to get {count}")
+
+
 def best_of(run: Callable[[], Any], repeat: int) -> float:
     """The fastest of `repeat` runs, in seconds (the least disturbed by other work)."""
     times = []
@@ -47,10 +63,11 @@ def best_of(run: Callable[[], Any], repeat: int) -> float:
 
 def compare_batching(pipe: Callable[..., Any], texts: Sequence[str],
                      batch_sizes: Sequence[int] = (8, 32), repeat: int = 2,
-                     **call_kwargs: Any) -> list[Timing]:
+                     sort_by_length: bool = True, **call_kwargs: Any) -> list[Timing]:
     """Time a per-item loop against batched calls of the same pipeline on the same texts.
 
-    `call_kwargs` go to every call (for example return_tensors=True for feature extraction).
+    With `sort_by_length`, one more run uses the largest batch size on the texts sorted by
+    length (less padding). `call_kwargs` go to every call (e.g. return_tensors=True).
     """
     items = validate_texts(texts)
     if not batch_sizes or any(not isinstance(b, int) or b < 1 for b in batch_sizes):
@@ -62,6 +79,11 @@ def compare_batching(pipe: Callable[..., Any], texts: Sequence[str],
     for size in batch_sizes:
         seconds = best_of(lambda s=size: pipe(items, batch_size=s, **call_kwargs), repeat)
         results.append(Timing(f"batches of {size}", size, seconds, len(items) / seconds))
+    if sort_by_length:
+        size, ordered = max(batch_sizes), sorted(items, key=len)
+        seconds = best_of(lambda: pipe(ordered, batch_size=size, **call_kwargs), repeat)
+        results.append(Timing(f"batches of {size}, sorted", size, seconds,
+                              len(items) / seconds))
     return results
 
 

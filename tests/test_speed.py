@@ -20,12 +20,15 @@ class LengthTokenizer:
 
 def test_compare_batching_runs_each_way():
     pipe = FakePipe()
-    timings = compare_batching(pipe, ["a", "b", "c"], batch_sizes=(2,), repeat=1,
+    timings = compare_batching(pipe, ["ccc", "a", "bb"], batch_sizes=(2,), repeat=1,
                                return_tensors=True)
     assert pipe.kwargs == {"return_tensors": True}
-    assert [t.how for t in timings] == ["one at a time", "batches of 2"]
+    assert [t.how for t in timings] == ["one at a time", "batches of 2", "batches of 2, sorted"]
     assert all(t.seconds > 0 and t.items_per_second > 0 for t in timings)
     assert ("a", None) in pipe.calls and (3, 2) in pipe.calls
+    plain = compare_batching(FakePipe(), ["a", "b"], batch_sizes=(2,), repeat=1,
+                             sort_by_length=False)
+    assert len(plain) == 2
 
 
 @pytest.mark.parametrize("bad, words", [
@@ -50,3 +53,15 @@ def test_sorting_by_length_never_pads_more():
     assert ordered.padded_tokens <= shuffled.padded_tokens
     assert ordered.padded_tokens == 2 * (2 + 4 + 7 + 9)  # sorted 1..9 without 5, in pairs
     assert 0 <= ordered.wasted < 1
+
+
+def test_sentences_from():
+    from course_utils.speed import sentences_from
+
+    texts = ["One two three four. Too short. Five six seven eight!", "Nine ten eleven twelve?"]
+    assert sentences_from(texts, 3) == ["One two three four.", "Five six seven eight!",
+                                        "Nine ten eleven twelve?"]
+    with pytest.raises(ValueError, match="only 3 sentences"):
+        sentences_from(texts, 4)
+    with pytest.raises(ValueError, match="positive integer"):
+        sentences_from(texts, 0)
