@@ -127,3 +127,52 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     half = x.shape[-1] // 2
     rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
     return x * cos + rotated * sin
+
+
+def bert_self_attention(layer: torch.nn.Module, hidden: torch.Tensor,
+                        mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One BERT layer's multi-head self-attention from its weights, before the output dense.
+
+    layer: a transformers BertLayer; hidden: (B, T, D); returns context (B, T, D) and weights
+    (B, H, T, T).
+    """
+    self_attention = layer.attention.self
+    heads = self_attention.num_attention_heads
+    q = split_heads(self_attention.query(hidden), heads)  # (B, H, T, d)
+    k = split_heads(self_attention.key(hidden), heads)
+    v = split_heads(self_attention.value(hidden), heads)
+    context, weights = scaled_dot_product_attention(q, k, v, mask)
+    return merge_heads(context), weights
+
+
+def bert_layer(layer: torch.nn.Module, hidden: torch.Tensor, mask: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A whole BERT encoder block (post-norm) from its weights: (output, attention weights)."""
+    context, weights = bert_self_attention(layer, hidden, mask)
+    attended = layer.attention.output.LayerNorm(layer.attention.output.dense(context) + hidden)
+    expanded = layer.intermediate.intermediate_act_fn(layer.intermediate.dense(attended))
+    return layer.output.LayerNorm(layer.output.dense(expanded) + attended), weights
+
+
+def llama_attention(attention: torch.nn.Module, hidden: torch.Tensor, config: object
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """A Llama-family attention layer (RoPE, grouped-query, causal) from its weights.
+
+    attention: a LlamaAttention; hidden: (B, T, D) after the layer's input norm; config: the
+    model config (num_attention_heads, num_key_value_heads, head_dim, rope theta).
+    """
+    import torch
+
+    b, t, _ = hidden.shape
+    heads, kv_heads = config.num_attention_heads, config.num_key_value_heads
+    width = getattr(config, "head_dim", None) or config.hidden_size // heads
+    rope = getattr(config, "rope_parameters", None) or {}
+    theta = rope.get("rope_theta", getattr(config, "rope_theta", 10000.0))
+    q = attention.q_proj(hidden).view(b, t, heads, width).transpose(1, 2)  # (B, H, T, d)
+    k = attention.k_proj(hidden).view(b, t, kv_heads, width).transpose(1, 2)  # (B, Hkv, T, d)
+    v = attention.v_proj(hidden).view(b, t, kv_heads, width).transpose(1, 2)
+    cos, sin = rope_cos_sin(torch.arange(t), width, theta)
+    q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+    k, v = repeat_kv(k, heads // kv_heads), repeat_kv(v, heads // kv_heads)
+    context, weights = scaled_dot_product_attention(q, k, v, causal_mask(t))
+    return attention.o_proj(merge_heads(context)), weights

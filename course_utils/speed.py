@@ -114,3 +114,36 @@ def padding_cost(tokenizer: Any, texts: Sequence[str], batch_size: int,
         batches = [seq[i : i + batch_size] for i in range(0, len(seq), batch_size)]
         out.append(Padding(order, sum(seq), sum(max(b) * len(b) for b in batches)))
     return out
+
+
+def extra_memory(run: Callable[[], Any], repeat: int = 3, interval: float = 0.0005) -> int:
+    """Peak resident memory (bytes) above what the process held before `run`, sampled in a thread.
+
+    Large torch tensors on the CPU are returned to the system when freed, so this sees the
+    temporary tensors an operation makes. A sampler can miss very short peaks: `repeat` runs
+    give it more chances.
+    """
+    import threading
+
+    import psutil
+
+    process = psutil.Process()
+    baseline = process.memory_info().rss
+    peak = baseline
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, process.memory_info().rss)
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        for _ in range(max(1, repeat)):
+            run()
+    finally:
+        done.set()
+        sampler.join()
+    return max(0, peak - baseline)

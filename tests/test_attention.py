@@ -125,3 +125,46 @@ def test_bad_masks_are_refused_clearly():
 def test_helpers_refuse_bad_input(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+def test_bert_layer_matches_the_library_on_a_tiny_model():
+    from transformers import BertConfig, BertModel
+
+    from course_utils.attention import bert_layer
+
+    config = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=4,
+                        intermediate_size=64, attn_implementation="eager")
+    model = BertModel(config).eval()
+    ids = torch.randint(0, 50, (2, 7))
+    mask = torch.ones(2, 7, dtype=torch.long)
+    mask[1, 5:] = 0
+    with torch.no_grad():
+        out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True,
+                    output_attentions=True)
+        ours, weights = bert_layer(model.encoder.layer[0], out.hidden_states[0],
+                                   padding_mask(mask))
+    real = mask.bool()
+    torch.testing.assert_close(ours[real], out.hidden_states[1][real], atol=1e-5, rtol=0)
+    torch.testing.assert_close(weights, out.attentions[0], atol=1e-5, rtol=0)
+
+
+def test_llama_attention_matches_the_library_on_a_tiny_model():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from course_utils.attention import llama_attention
+
+    config = LlamaConfig(vocab_size=50, hidden_size=48, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=6, num_key_value_heads=2, head_dim=8,
+                         rope_theta=500.0, attn_implementation="eager")
+    model = LlamaForCausalLM(config).eval()
+    layer = model.model.layers[0].self_attn
+    seen = {}
+    hook = layer.register_forward_hook(
+        lambda mod, args, kwargs, output: seen.update(hidden=kwargs["hidden_states"], out=output),
+        with_kwargs=True)
+    with torch.no_grad():
+        result = model(input_ids=torch.randint(0, 50, (1, 9)), output_attentions=True)
+        ours, weights = llama_attention(layer, seen["hidden"], model.config)
+    hook.remove()
+    torch.testing.assert_close(ours, seen["out"][0], atol=1e-5, rtol=0)
+    torch.testing.assert_close(weights, result.attentions[0], atol=1e-5, rtol=0)

@@ -183,3 +183,30 @@ def test_nb02_fertility(offline, lenient, capsys):
     assert not check("02.3", words / tokens)
     assert "divide the other way" in capsys.readouterr().out
     assert not check("02.3", "4.4")
+
+
+# notebook 03's graders
+def test_nb03_causal_mask(lenient, capsys):
+    import torch
+
+    mask = torch.ones(5, 5, dtype=torch.bool).tril()
+    assert check("03.1", mask)
+    assert not check("03.1", mask.T)
+    assert "future" in capsys.readouterr().out
+    assert not check("03.1", mask.tril(-1))
+    assert "diagonal" in capsys.readouterr().out
+    assert not check("03.1", mask.int())
+    assert "boolean" in capsys.readouterr().out
+    assert not check("03.1", torch.ones(4, 4, dtype=torch.bool))
+    assert not check("03.1", [[True]])
+
+
+def test_nb03_shapes_and_sizes(lenient, capsys):
+    assert check("03.2", (2, 12, 10, 32)) and check("03.2", [2, 12, 10, 32])
+    assert not check("03.2", (2, 10, 12, 32))
+    assert "wrong order" in capsys.readouterr().out
+    assert not check("03.2", "2, 12, 10, 32")
+    assert check("03.3", 9_000_000)
+    assert not check("03.3", 3_000_000)
+    assert "key/value" in capsys.readouterr().out
+    assert not check("03.3", 1_000_000) and not check("03.3", 9.5e6)

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from course_utils.speed import compare_batching, padding_cost, validate_texts
@@ -65,3 +67,17 @@ def test_sentences_from():
         sentences_from(texts, 4)
     with pytest.raises(ValueError, match="positive integer"):
         sentences_from(texts, 0)
+
+
+def test_extra_memory_sees_a_large_temporary():
+    import torch
+
+    from course_utils.speed import extra_memory
+
+    def allocate():
+        x = torch.ones(64 * 2**20 // 4)  # 64 MiB
+        time.sleep(0.05)
+        return float(x[0])
+
+    assert extra_memory(allocate) > 32 * 2**20
+    assert extra_memory(lambda: None) < 16 * 2**20

@@ -1,0 +1,57 @@
+"""Exercises of notebook 03: a causal mask by hand, head shapes, the size of attention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_utils.checks import WrongAnswer, as_int, exercise
+
+
+@exercise("03.1", "The causal mask for 5 positions, as a (5, 5) boolean tensor",
+          hint="torch.tril keeps the diagonal and what is below it: position i sees 0..i")
+def causal_mask_by_hand(answer: Any) -> str | None:
+    import torch
+
+    if not isinstance(answer, torch.Tensor):
+        raise WrongAnswer(f"expected a torch tensor, got {type(answer).__name__}")
+    if tuple(answer.shape) != (5, 5):
+        raise WrongAnswer(f"expected shape (5, 5), got {tuple(answer.shape)}")
+    if answer.dtype != torch.bool:
+        raise WrongAnswer(f"expected a boolean tensor (True = may attend), got {answer.dtype}; "
+                          "add dtype=torch.bool or call .bool()")
+    expected = torch.ones(5, 5, dtype=torch.bool).tril()
+    if torch.equal(answer, expected):
+        return None
+    if torch.equal(answer, expected.T):
+        return "this lets every token see the future and not the past: transpose it"
+    if torch.equal(answer, expected.tril(-1)):
+        return "a token may also attend to itself: keep the diagonal"
+    return "some entries are wrong: row i should be True in columns 0..i"
+
+
+@exercise("03.2", "Shape of split_heads(x, 12) for x of shape (2, 10, 384)",
+          hint="(batch, heads, positions, width / heads)")
+def split_shape(answer: Any) -> str | None:
+    shape = answer
+    if hasattr(answer, "__iter__") and not isinstance(answer, (str, bytes)):
+        shape = tuple(as_int(a, "whole numbers") for a in answer)
+    else:
+        raise WrongAnswer(f"expected a tuple of 4 numbers, got {type(answer).__name__}")
+    if shape == (2, 12, 10, 32):
+        return None
+    if sorted(shape) == sorted((2, 12, 10, 32)):
+        return "the right numbers in the wrong order: heads come before positions"
+    return f"{shape} is not the shape split_heads returns"
+
+
+@exercise("03.3", "Numbers in one SmolLM2 layer's attention weights for 1,000 tokens",
+          hint="one T x T matrix per query head: heads * T * T")
+def attention_size(answer: Any) -> str | None:
+    count = as_int(answer, "a whole number")
+    if count == 9 * 1000 * 1000:
+        return None
+    if count == 3 * 1000 * 1000:
+        return "3 is the number of key/value heads; every query head has its own weights"
+    if count == 1000 * 1000:
+        return "that is one head; SmolLM2 has 9 query heads"
+    return f"{count:,} is not it"
