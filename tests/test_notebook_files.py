@@ -109,3 +109,11 @@ def test_checked_cells_carry_their_reference_output(path):
             assert cell.get("outputs") and cell.get("execution_count"), (
                 f"{path.name}: a checked cell needs its output and an execution count "
                 "(execute the notebook, then strip-notebooks)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_links_to_other_notebooks_resolve(path):
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] == "markdown":
+            for target in re.findall(r"\]\((\d\d_[\w]+\.ipynb)\)", source_of(cell)):
+                assert (path.parent / target).is_file(), f"{path.name} links to missing {target}"
