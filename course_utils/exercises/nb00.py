@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_int, as_text, close_to, exercise
+from course_utils.checks import WrongAnswer, as_text, close_to, exercise
+from course_utils.exercises import grade_best_match, sentence_model
 from course_utils.hub import REGISTRY
 
 PAIR = ("A cat sits on the mat.", "A kitten is resting on a rug.")
@@ -19,15 +19,8 @@ DOCUMENTS = [
 ]
 
 
-@lru_cache(maxsize=1)
 def _embed(texts: tuple[str, ...]) -> Any:
-    from sentence_transformers import SentenceTransformer
-
-    from course_utils.hub import resolve
-
-    model = SentenceTransformer(resolve("sentence-transformers/all-MiniLM-L6-v2", announce=False),
-                                device="cpu")
-    return model.encode(list(texts), convert_to_tensor=True, normalize_embeddings=False)
+    return sentence_model().encode(list(texts), convert_to_tensor=True)
 
 
 @exercise("00.1", "Which Hub ID does the course use for zero-shot classification?",
@@ -60,14 +53,4 @@ def cosine_by_hand(answer: Any) -> str | None:
 @exercise("00.3", f"Index of the document in DOCUMENTS closest in meaning to {QUERY!r}",
           hint="encode the query and the documents, then take the argmax of their similarities")
 def best_document(answer: Any) -> str | None:
-    from sentence_transformers import util
-
-    index = as_int(answer, f"an index from 0 to {len(DOCUMENTS) - 1}")
-    if not 0 <= index < len(DOCUMENTS):
-        raise WrongAnswer(f"{index} is not an index of DOCUMENTS (0 to {len(DOCUMENTS) - 1})")
-    vectors = _embed((QUERY, *DOCUMENTS))
-    scores = util.cos_sim(vectors[:1], vectors[1:])[0]
-    best = int(scores.argmax())
-    if index == best:
-        return None
-    return (f"document {index} scores {float(scores[index]):.2f}; another scores higher")
+    return grade_best_match(answer, QUERY, DOCUMENTS)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_int, close_to, exercise
+from course_utils.checks import WrongAnswer, close_to, exercise
+from course_utils.exercises import grade_best_match, sentence_model
 
 SENTENCE = "Encoders read the whole sentence at once."
 QUERY = "Which animal purrs?"
@@ -15,16 +15,6 @@ DOCUMENTS = [
     "The stock market closed higher.",
     "Parrots can imitate human speech.",
 ]
-
-
-@lru_cache(maxsize=1)
-def _sentence_model() -> Any:
-    from sentence_transformers import SentenceTransformer
-
-    from course_utils.hub import resolve
-
-    return SentenceTransformer(resolve("sentence-transformers/all-MiniLM-L6-v2", announce=False),
-                               device="cpu")
 
 
 @exercise("04.1", "Of the tokens the masked-LM collator selects, what fraction become [MASK]?",
@@ -48,7 +38,7 @@ def mean_pooled(answer: Any) -> str | None:
     vector = answer.detach().float().cpu().reshape(-1)
     if vector.numel() != 384:
         raise WrongAnswer(f"expected 384 numbers (one sentence), got shape {tuple(answer.shape)}")
-    expected = _sentence_model().encode(SENTENCE, convert_to_tensor=True).cpu()
+    expected = sentence_model().encode(SENTENCE, convert_to_tensor=True).cpu()
     if torch.allclose(vector, expected, atol=1e-4):
         return None
     if torch.allclose(vector / vector.norm(), expected, atol=1e-4):
@@ -59,11 +49,4 @@ def mean_pooled(answer: Any) -> str | None:
 @exercise("04.3", f"Index of the document in DOCUMENTS that best answers {QUERY!r}",
           hint="encode query and documents, cosine similarity, argmax")
 def search(answer: Any) -> str | None:
-    from sentence_transformers import util
-
-    index = as_int(answer, f"an index from 0 to {len(DOCUMENTS) - 1}")
-    if not 0 <= index < len(DOCUMENTS):
-        raise WrongAnswer(f"{index} is not an index of DOCUMENTS")
-    vectors = _sentence_model().encode([QUERY, *DOCUMENTS], convert_to_tensor=True)
-    best = int(util.cos_sim(vectors[:1], vectors[1:])[0].argmax())
-    return None if index == best else f"document {index} is not the closest in meaning"
+    return grade_best_match(answer, QUERY, DOCUMENTS)
