@@ -412,7 +412,7 @@ def local_sentences(limit: int) -> list[str]:
 def build_mlm(out: Path) -> None:
     """Give MiniLM a masked-LM head (tied to its word embeddings) and train all of it briefly.
 
-    The vocabulary projection runs on masked positions only, six times cheaper than on all.
+    The vocabulary projection runs on masked positions only, not on every position.
     """
     _quiet()
     _seed()
