@@ -1,0 +1,77 @@
+"""Exercises of notebook 05: top-p by hand, the size of a KV cache, top-k as a function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_utils.checks import WrongAnswer, as_number, exercise
+
+
+@exercise("05.1", "Tokens top_p=0.8 keeps from A..E with probabilities 0.45, 0.25, 0.15, 0.10, "
+          "0.05", hint="add the most likely tokens one by one until their total reaches 0.8")
+def top_p_set(answer: Any) -> str | None:
+    if isinstance(answer, str):
+        letters = {c for c in answer.upper() if c.isalpha()}
+    elif hasattr(answer, "__iter__"):
+        letters = {str(a).strip().upper() for a in answer}
+    else:
+        raise WrongAnswer(f"expected a set of letters such as {{'A', 'B'}}, got "
+                          f"{type(answer).__name__}")
+    if not letters <= set("ABCDE"):
+        raise WrongAnswer(f"{sorted(letters - set('ABCDE'))} are not among the tokens A..E")
+    if letters == {"A", "B", "C"}:
+        return None
+    if letters == {"A", "B"}:
+        return "A and B add up to 0.70, still below 0.8: the next token is kept too"
+    if letters == {"A", "B", "C", "D"}:
+        return "A, B and C already reach 0.85: top-p stops at the first total of 0.8 or more"
+    if letters and letters != {"A", "B", "C"} and "A" not in letters:
+        return "top-p keeps the most likely tokens first: A is always kept"
+    return f"{sorted(letters)} is not the set: sort by probability and add until 0.8"
+
+
+@exercise("05.2", "MiB of SmolLM2's float32 KV cache for 4,096 tokens",
+          hint="keys and values (2) x layers x key/value heads x head width x tokens x 4 bytes")
+def kv_cache_size(answer: Any) -> str | None:
+    mib = as_number(answer, "a number of MiB")
+    right = 2 * 30 * 3 * 64 * 4096 * 4 / 2**20  # 180 MiB
+    if abs(mib - right) <= 0.01 * right:
+        return None
+    if abs(mib - 3 * right) <= 0.01 * right:
+        return "that counts 9 key/value heads; SmolLM2 has 3, each shared by 3 query heads"
+    if abs(mib - right / 2) <= 0.01 * right:
+        return ("half the answer: count both keys and values, 4 bytes each in float32")
+    if abs(mib - right * 2**20 / 1e6) <= 0.01 * right:
+        return "that is in MB (10^6 bytes); a MiB is 2**20 bytes"
+    if abs(mib - right * 2**20) <= 0.01 * right * 2**20:
+        return "that is in bytes: divide by 2**20 for MiB"
+    return f"{mib:g} MiB is not it"
+
+
+@exercise("05.3", "my_top_k(logits, k): keep the k largest logits, the rest -inf",
+          hint="logits.topk(k).values[-1] is the k-th largest; masked_fill what is below it")
+def top_k_function(answer: Any) -> str | None:
+    import torch
+
+    from course_utils.decoding import top_k_filter
+
+    if not callable(answer):
+        raise WrongAnswer(f"expected a function my_top_k(logits, k), got "
+                          f"{type(answer).__name__}: pass the function itself, without ()")
+    generator = torch.Generator().manual_seed(5)
+    for size, k in [(10, 3), (50, 1), (8, 8)]:
+        logits = torch.randn(size, generator=generator)
+        try:
+            ours = answer(logits.clone(), k)
+        except Exception as error:  # the learner's code: report, never a traceback
+            return f"my_top_k(logits, {k}) raised {type(error).__name__}: {error}"
+        if not isinstance(ours, torch.Tensor) or ours.shape != logits.shape:
+            return f"my_top_k must return a tensor shaped like its input, {tuple(logits.shape)}"
+        expected = top_k_filter(logits, k)
+        kept = ours > torch.finfo(ours.dtype).min / 2
+        if not torch.equal(kept, expected.isfinite()):
+            return (f"with k={k}, {int(kept.sum())} logits survive instead of {k}, or not the "
+                    "largest ones")
+        if not torch.equal(ours[kept], logits[kept]):
+            return "the kept logits must stay unchanged"
+    return None
