@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from course_utils import checks
 from course_utils.checks import CheckFailed, WrongAnswer, check, exercise
@@ -235,3 +236,42 @@ def test_nb04_mean_pooling_and_search(offline, lenient, capsys):
     assert not check("04.2", expected.tolist())
     assert check("04.3", 1)
     assert not check("04.3", 2) and not check("04.3", 7)
+
+
+def test_nb05_top_p_and_cache(lenient, capsys):
+    assert check("05.1", {"A", "B", "C"}) and check("05.1", ["a", "b", "c"])
+    assert check("05.1", "ABC")
+    assert not check("05.1", {"A", "B"}) and "0.70" in capsys.readouterr().out
+    assert not check("05.1", {"A", "B", "C", "D"})
+    assert not check("05.1", {"Z"}) and "not among" in capsys.readouterr().out
+    assert check("05.2", 180) and check("05.2", 180.0)
+    assert not check("05.2", 540) and "3, each shared" in capsys.readouterr().out
+    assert not check("05.2", 90)
+    assert not check("05.2", 180 * 2**20) and "bytes" in capsys.readouterr().out
+
+
+def test_nb05_top_k_function(lenient, capsys):
+    def good(logits, k):
+        return logits.masked_fill(logits < logits.topk(k).values[-1], float("-inf"))
+
+    def keeps_too_many(logits, k):
+        return logits.masked_fill(logits < logits.topk(k + 1).values[-1], float("-inf"))
+
+    def crashes(logits, k):
+        raise RuntimeError("boom")
+
+    assert check("05.3", good)
+    assert not check("05.3", keeps_too_many) and "survive" in capsys.readouterr().out
+    assert not check("05.3", crashes) and "boom" in capsys.readouterr().out
+    assert not check("05.3", good(torch.zeros(3), 1)) and "without ()" in capsys.readouterr().out
+
+
+def test_nb06_teacher_forcing_and_shapes(lenient, capsys):
+    assert check("06.1", [0, 5, 9]) and check("06.1", torch.tensor([0, 5, 9]))
+    assert not check("06.1", [0, 5, 9, 1]) and "drop the last" in capsys.readouterr().out
+    assert not check("06.1", [5, 9, 1])
+    assert check("06.2", (2, 8, 10, 16))
+    assert not check("06.2", (2, 8, 16, 10)) and "swap" in capsys.readouterr().out
+    assert check("06.3", "2031-03-09") and check("06.3", " 2031-03-09 ")
+    assert not check("06.3", "2031-03-08") and "more training" in capsys.readouterr().out
+    assert not check("06.3", 20310309)
