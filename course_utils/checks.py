@@ -123,6 +123,15 @@ def as_int(answer: Any, what: str = "an integer") -> int:
     return int(value)
 
 
+def as_ints(answer: Any, what: str = "a tuple of whole numbers") -> tuple[int, ...]:
+    """A tuple of ints from a list, tuple, torch.Size or 1-D tensor; else WrongAnswer."""
+    if hasattr(answer, "tolist"):
+        answer = answer.tolist()
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__"):
+        raise WrongAnswer(f"expected {what}, got {type(answer).__name__}")
+    return tuple(as_int(a, "whole numbers") for a in answer)
+
+
 def as_text(answer: Any, what: str = "a string") -> str:
     if not isinstance(answer, str):
         raise WrongAnswer(f"expected {what}, got {type(answer).__name__}: {answer!r:.60}")

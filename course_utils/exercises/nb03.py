@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_int, exercise
+from course_utils.checks import WrongAnswer, as_int, as_ints, exercise
 
 
 @exercise("03.1", "The causal mask for 5 positions, as a (5, 5) boolean tensor",
@@ -32,11 +32,7 @@ def causal_mask_by_hand(answer: Any) -> str | None:
 @exercise("03.2", "Shape of split_heads(x, 12) for x of shape (2, 10, 384)",
           hint="(batch, heads, positions, width / heads)")
 def split_shape(answer: Any) -> str | None:
-    shape = answer
-    if hasattr(answer, "__iter__") and not isinstance(answer, (str, bytes)):
-        shape = tuple(as_int(a, "whole numbers") for a in answer)
-    else:
-        raise WrongAnswer(f"expected a tuple of 4 numbers, got {type(answer).__name__}")
+    shape = as_ints(answer, "a tuple of 4 numbers")
     if shape == (2, 12, 10, 32):
         return None
     if sorted(shape) == sorted((2, 12, 10, 32)):

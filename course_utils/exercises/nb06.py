@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_int, as_text, exercise
-
-
-def _int_sequence(answer: Any, what: str) -> tuple[int, ...]:
-    if hasattr(answer, "tolist"):
-        answer = answer.tolist()
-    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__"):
-        raise WrongAnswer(f"expected {what}, got {type(answer).__name__}")
-    return tuple(as_int(a, "whole numbers") for a in answer)
+from course_utils.checks import as_ints, as_text, exercise
 
 
 @exercise("06.1", "Decoder input ids under teacher forcing for target [5, 9, 1], start token 0",
           hint="shift the target one place right and put the start token in front")
 def shifted_right(answer: Any) -> str | None:
-    ids = _int_sequence(answer, "a list of token ids")
+    ids = as_ints(answer, "a list of token ids")
     if ids == (0, 5, 9):
         return None
     if ids == (0, 5, 9, 1):
@@ -33,7 +25,7 @@ def shifted_right(answer: Any) -> str | None:
 @exercise("06.2", "Shape of one layer's cross-attention: 8 heads, batch 2, source 16, target 10",
           hint="(batch, heads, target positions, source positions): queries come from the target")
 def cross_shape(answer: Any) -> str | None:
-    shape = _int_sequence(answer, "a tuple of 4 numbers")
+    shape = as_ints(answer, "a tuple of 4 numbers")
     if shape == (2, 8, 10, 16):
         return None
     if shape == (2, 8, 16, 10):
