@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from course_utils.decoding import check_temperature, check_top_p
+from course_utils.decoding import check_temperature, check_top_p, warp
 
 Tensor = Any
 
@@ -18,8 +18,6 @@ def next_token_table(logits: Tensor, tokenizer: Any, temperature: float = 1.0,
                      top_p: float = 1.0, top: int = 12) -> list[tuple[str, float]]:
     """The `top` most likely next tokens and their probabilities after temperature and top-p
     (tokens that top-p removes have probability 0)."""
-    from course_utils.decoding import warp
-
     if logits.ndim == 2:
         logits = logits[0]
     probs = warp(logits[None].float(), temperature, None, top_p).softmax(-1)[0]
@@ -70,8 +68,6 @@ class SamplingExplorer:
             self.top_p.value = check_top_p(top_p)
         t, p = self.temperature.value, self.top_p.value
         rows = next_token_table(self.logits, self.tokenizer, t, p, self.top)
-        from course_utils.decoding import warp
-
         logits = self.logits if self.logits.ndim == 2 else self.logits[None]
         kept = int(warp(logits.float(), t, None, p).isfinite().sum())
         title = f"{self.prompt!r} → next token (temperature {t:.2f}, top_p {p:.2f})"
