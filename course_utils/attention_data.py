@@ -1,0 +1,171 @@
+"""Getting attention weights out of a model, checked, in one shape: (layers, heads, queries, keys).
+
+Every view, plot, statistic and explorer in the course takes what `attention_of` returns, so a
+model run without attention weights, or tokens that do not match the weights, is caught here
+with one clear message instead of a blank picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+NO_ATTENTIONS = (
+    "there are no attention weights to show: the model was run without them. Load it with "
+    "attn_implementation='eager' (the default 'sdpa' kernel never forms the weights) and call "
+    "it with output_attentions=True; course_utils.attention_of(model, tokenizer, text) does both "
+    "checks for you.")
+
+
+def stack_attention(attention: Any, name: str = "attention") -> Any:
+    """One example's attention as a float32 CPU tensor of shape (layers, heads, queries, keys).
+
+    Takes what a model returns (a tuple with one (1, heads, T, S) tensor per layer), a list of
+    (heads, T, S) tensors, or an already stacked 4-D tensor."""
+    import torch
+
+    if attention is None or (isinstance(attention, (tuple, list)) and len(attention) == 0):
+        raise ValueError(f"{name}: {NO_ATTENTIONS}")
+    if isinstance(attention, torch.Tensor):
+        if attention.dim() == 5 and attention.shape[1] == 1:
+            attention = attention[:, 0]
+        if attention.dim() != 4:
+            raise ValueError(f"{name} must be (layers, heads, queries, keys), got a tensor of "
+                             f"shape {tuple(attention.shape)}")
+        layers = list(attention)
+    elif isinstance(attention, (tuple, list)):
+        layers = list(attention)
+    else:
+        raise TypeError(f"{name} must be the tuple of per-layer tensors a model returns "
+                        f"(output.attentions), got {type(attention).__name__}")
+    squeezed = []
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, torch.Tensor):
+            raise TypeError(f"{name}[{index}] is a {type(layer).__name__}, not a tensor: pass "
+                            "output.attentions as the model returned it")
+        if layer.dim() == 4:
+            if layer.shape[0] != 1:
+                raise ValueError(
+                    f"{name}[{index}] holds a batch of {layer.shape[0]} examples; views show one: "
+                    f"pass [a[i:i+1] for a in {name}] for example i")
+            layer = layer[0]
+        if layer.dim() != 3:
+            raise ValueError(f"{name}[{index}] should be (1, heads, queries, keys), got shape "
+                             f"{tuple(layer.shape)}; did you pass hidden states instead?")
+        if squeezed and layer.shape != squeezed[0].shape:
+            raise ValueError(f"{name}: layer {index} has shape {tuple(layer.shape)} but layer 0 "
+                             f"has {tuple(squeezed[0].shape)}; all layers must match")
+        squeezed.append(layer.detach().float().cpu())
+    return torch.stack(squeezed)
+
+
+def check_tokens(tokens: Sequence[str], size: int, name: str = "tokens",
+                 side: str = "positions") -> list[str]:
+    """`tokens` as a list of strings, refused with a message unless there is one per position."""
+    if isinstance(tokens, str):
+        raise TypeError(f"{name} must be a list of tokens, not one string: use "
+                        "tokenizer.convert_ids_to_tokens(inputs['input_ids'][0])")
+    tokens = [str(t) for t in tokens]
+    if not tokens:
+        raise ValueError(f"{name} is empty: there is nothing to show for an empty input")
+    if len(tokens) != size:
+        raise ValueError(
+            f"the attention covers {size} {side} but {len(tokens)} {name} were given "
+            f"({' '.join(tokens[:8])}{' ...' if len(tokens) > 8 else ''}); pass the tokens of the "
+            "same input the model read, e.g. tokenizer.convert_ids_to_tokens(input_ids[0])")
+    return tokens
+
+
+def readable_tokens(tokens: Sequence[str]) -> list[str]:
+    """Tokens as a reader sees them: byte-level BPE's 'Ġ' and SentencePiece's '▁' become a space,
+    'Ċ' a return sign, '</w>' disappears."""
+    return [t.replace("Ġ", " ").replace("▁", " ").replace("Ċ", "↵").replace("</w>", "")
+            for t in tokens]
+
+
+@dataclass
+class Attention:
+    """One input's tokens and its attention weights, (layers, heads, queries, keys)."""
+
+    tokens: list[str]
+    weights: Any
+    special: list[int]
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return tuple(self.weights.shape)  # type: ignore[return-value]
+
+
+def _check_text(text: Any, name: str = "text") -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError(f"{name} is empty: type a sentence to see its attention")
+    return text
+
+
+def attention_of(model: Any, tokenizer: Any, text: str, text_pair: str | None = None
+                 ) -> Attention:
+    """Run `model` on `text` (and an optional second sentence) and return its tokens and every
+    layer's attention. The model must have been loaded with attn_implementation='eager'."""
+    import torch
+
+    _check_text(text)
+    if text_pair is not None:
+        _check_text(text_pair, "text_pair")
+    inputs = tokenizer(text, text_pair, return_tensors="pt")
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        output = model(**{k: v.to(device) for k, v in inputs.items()}, output_attentions=True)
+    attentions = getattr(output, "attentions", None)
+    if attentions is None or len(attentions) == 0 or attentions[0] is None:
+        implementation = getattr(model.config, "_attn_implementation", "unknown")
+        raise ValueError(f"{NO_ATTENTIONS} (this model uses attn_implementation="
+                         f"'{implementation}')")
+    ids = inputs["input_ids"][0].tolist()
+    special_ids = set(getattr(tokenizer, "all_special_ids", []))
+    return Attention(tokenizer.convert_ids_to_tokens(ids), stack_attention(attentions),
+                     [i for i, token_id in enumerate(ids) if token_id in special_ids])
+
+
+@dataclass
+class Seq2SeqAttention:
+    """An encoder-decoder run: both token lists and the three kinds of attention."""
+
+    encoder_tokens: list[str]
+    decoder_tokens: list[str]
+    encoder: Any
+    decoder: Any
+    cross: Any
+
+
+def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | None = None,
+                         max_new_tokens: int = 24) -> Seq2SeqAttention:
+    """Encoder self-attention, decoder self-attention and cross-attention for `source` read by an
+    encoder-decoder model, with the decoder fed `target` (by default the model's own greedy
+    output, so you see what it attended to while writing it)."""
+    import torch
+
+    _check_text(source, "source")
+    device = next(model.parameters()).device
+    encoded = tokenizer(source, return_tensors="pt").to(device)
+    with torch.no_grad():
+        if target is None:
+            generated = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False)
+            decoder_ids = generated[:, :-1] if generated[0, -1] == tokenizer.eos_token_id \
+                else generated
+        else:
+            _check_text(target, "target")
+            labels = tokenizer(text_target=target, return_tensors="pt")["input_ids"].to(device)
+            start = torch.full((1, 1), model.config.decoder_start_token_id, device=device)
+            decoder_ids = torch.cat([start, labels[:, :-1]], dim=1)
+        output = model(**encoded, decoder_input_ids=decoder_ids, output_attentions=True)
+    if not output.cross_attentions or output.cross_attentions[0] is None:
+        raise ValueError(NO_ATTENTIONS)
+    return Seq2SeqAttention(
+        tokenizer.convert_ids_to_tokens(encoded["input_ids"][0].tolist()),
+        tokenizer.convert_ids_to_tokens(decoder_ids[0].tolist()),
+        stack_attention(output.encoder_attentions, "encoder_attention"),
+        stack_attention(output.decoder_attentions, "decoder_attention"),
+        stack_attention(output.cross_attentions, "cross_attention"))
