@@ -169,3 +169,49 @@ def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | 
         stack_attention(output.encoder_attentions, "encoder_attention"),
         stack_attention(output.decoder_attentions, "decoder_attention"),
         stack_attention(output.cross_attentions, "cross_attention"))
+
+
+@dataclass
+class QueryKey:
+    """One head's query and key vectors for every token of one input (BERT-style encoders)."""
+
+    tokens: list[str]
+    queries: Any  # (T, d)
+    keys: Any  # (T, d)
+    weights: Any  # (T, T): the model's own attention for this head
+
+    def scores(self) -> Any:
+        """q·k / sqrt(d) for every pair, (T, T), before the softmax."""
+        return self.queries @ self.keys.T / self.queries.shape[-1] ** 0.5
+
+
+def query_key_of(model: Any, tokenizer: Any, text: str, layer: int, head: int) -> QueryKey:
+    """The query and key vectors of head `head` in layer `layer` of a BERT-style encoder (BertModel
+    and its relatives: MiniLM, DistilBERT-like layer.attention.self.query/key), read from the
+    layer's own weights and its input hidden states, with the model's attention to compare."""
+    import torch
+
+    from course_utils.attention import split_heads
+
+    _check_text(text)
+    encoder = getattr(getattr(model, "base_model", model), "encoder", None)
+    blocks = getattr(encoder, "layer", None)
+    if blocks is None or not hasattr(blocks[0], "attention"):
+        raise TypeError(f"query_key_of reads BERT-style layers (encoder.layer[i].attention.self); "
+                        f"{type(model).__name__} has none")
+    if not 0 <= layer < len(blocks):
+        raise ValueError(f"layer must be between 0 and {len(blocks) - 1}, got {layer}")
+    attention = blocks[layer].attention.self
+    heads = attention.num_attention_heads
+    if not 0 <= head < heads:
+        raise ValueError(f"head must be between 0 and {heads - 1}, got {head}")
+    inputs = tokenizer(text, return_tensors="pt")
+    with torch.no_grad():
+        output = model(**inputs, output_hidden_states=True, output_attentions=True)
+        if not output.attentions:
+            raise ValueError(NO_ATTENTIONS)
+        hidden = output.hidden_states[layer]
+        q = split_heads(attention.query(hidden), heads)[0, head]
+        k = split_heads(attention.key(hidden), heads)[0, head]
+    return QueryKey(tokenizer.convert_ids_to_tokens(inputs["input_ids"][0].tolist()), q, k,
+                    output.attentions[layer][0, head])

@@ -298,15 +298,17 @@ def head_view(attention: Any = None, tokens: Sequence[str] | None = None, *,
               heads: Sequence[int] | None = None, layers: Sequence[int] | None = None,
               encoder_attention: Any = None, decoder_attention: Any = None,
               cross_attention: Any = None, encoder_tokens: Sequence[str] | None = None,
-              decoder_tokens: Sequence[str] | None = None, max_tokens: int = 64,
-              max_layers: int = 12, prettify_tokens: bool = True, decimals: int = 3,
+              decoder_tokens: Sequence[str] | None = None, max_tokens: int = 48,
+              max_layers: int = 12, prettify_tokens: bool = True, decimals: int = 2,
               static: bool = True) -> AttentionView:
     """bertviz's head view: tokens on both sides, one line per attention weight, one colour per
     head; pick the layer from the menu, click a head's square to show or hide it.
 
     Pass `attention` (output.attentions) and `tokens` for an encoder or a decoder, or the
     encoder_/decoder_/cross_ arguments for an encoder-decoder. `layer` is the layer shown first,
-    `heads` the heads switched on at first."""
+    `heads` the heads switched on at first. Weights are rounded to `decimals` places (a line
+    with weight under 0.005 is invisible anyway), which keeps a 40-token view of a 6-layer,
+    12-head model under 1 MB."""
     notes: list[str] = []
     parts = _parts(attention, tokens, sentence_b_start, encoder_attention, decoder_attention,
                    cross_attention, encoder_tokens, decoder_tokens, max_tokens,
@@ -330,7 +332,7 @@ def model_view(attention: Any = None, tokens: Sequence[str] | None = None, *,
                encoder_tokens: Sequence[str] | None = None,
                decoder_tokens: Sequence[str] | None = None, max_tokens: int = 32,
                max_layers: int = 6, display_mode: str = "light", prettify_tokens: bool = True,
-               decimals: int = 3, static: bool = True) -> AttentionView:
+               decimals: int = 2, static: bool = True) -> AttentionView:
     """bertviz's model view: a thumbnail of every head in every layer; click one to enlarge it.
     Same arguments as `head_view`; `heads` chooses which heads are drawn."""
     if display_mode not in ("light", "dark"):

@@ -1,0 +1,64 @@
+"""Exercises of notebook 07: reading attention, entropy, a statistic written by hand."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from course_utils.checks import WrongAnswer, as_ints, as_number, exercise
+
+
+@exercise("07.1", "The (layer, head) of MiniLM that attends to the previous token",
+          hint="offset_share(weights, -1) averaged over sentences; top_heads picks the largest")
+def previous_token_head(answer: Any) -> str | None:
+    found = as_ints(answer, "a (layer, head) pair")
+    if found == (0, 2):
+        return None
+    if found == (2, 0):
+        return "the right numbers in the wrong order: (layer, head)"
+    if len(found) != 2:
+        return "answer with two numbers: (layer, head)"
+    return (f"layer {found[0]}, head {found[1]} is not it: which head puts the most weight on "
+            "offset -1 in the offset_share table?")
+
+
+@exercise("07.2", "Entropy in bits of a head that spreads its attention evenly over 8 tokens",
+          hint="entropy = -sum p log2 p with p = 1/8 for each of 8 tokens")
+def uniform_entropy(answer: Any) -> str | None:
+    value = as_number(answer, "a number of bits")
+    if math.isclose(value, 3.0, abs_tol=1e-6):
+        return None
+    if math.isclose(value, math.log(8), abs_tol=1e-3):
+        return "that is in nats (natural log); the course measures entropy in bits (log2)"
+    if math.isclose(value, 0.0, abs_tol=1e-6):
+        return "0 bits is a head that looks at exactly one token; this one spreads evenly"
+    return f"{value} bits is not it"
+
+
+@exercise("07.3", "first_token_share(weights): (layers, heads) mean weight on the first token",
+          hint="weights[..., 1:, 0] is what every query after the first gives token 0; "
+               "average over the last dimension")
+def first_token_share(answer: Any) -> str | None:
+    import torch
+
+    if not callable(answer):
+        raise WrongAnswer(f"expected a function first_token_share(weights), got "
+                          f"{type(answer).__name__}: pass the function itself, without ()")
+    generator = torch.Generator().manual_seed(7)
+    for layers, heads, n in [(2, 3, 5), (4, 2, 9)]:
+        weights = torch.rand(layers, heads, n, n, generator=generator).tril()
+        weights = weights / weights.sum(-1, keepdim=True)
+        try:
+            ours = answer(weights.clone())
+        except Exception as error:  # the learner's code: report, never a traceback
+            return f"first_token_share raised {type(error).__name__}: {error}"
+        if not isinstance(ours, torch.Tensor) or tuple(ours.shape) != (layers, heads):
+            shape = tuple(ours.shape) if isinstance(ours, torch.Tensor) else type(ours).__name__
+            return f"return one value per head, a ({layers}, {heads}) tensor; got {shape}"
+        expected = weights[..., 1:, 0].mean(-1)
+        if torch.allclose(ours, weights[..., :, 0].mean(-1), atol=1e-5):
+            return ("leave out the first query: token 0 can only attend to itself in a decoder, "
+                    "so it always gives itself 1.0")
+        if not torch.allclose(ours, expected, atol=1e-5):
+            return "the values differ from the mean weight on token 0 over queries 1, 2, ..."
+    return None
