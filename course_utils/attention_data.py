@@ -150,6 +150,7 @@ def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | 
     _check_text(source, "source")
     device = next(model.parameters()).device
     encoded = tokenizer(source, return_tensors="pt").to(device)
+    encoded = {k: encoded[k] for k in ("input_ids", "attention_mask") if k in encoded}
     with torch.no_grad():
         if target is None:
             generated = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False)

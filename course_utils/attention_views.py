@@ -77,7 +77,8 @@ def _pick_layers(total: int, layers: Sequence[int] | None, max_layers: int) -> l
         chosen = [int(layer) for layer in layers]
         bad = [layer for layer in chosen if not 0 <= layer < total]
         if not chosen or bad:
-            raise ValueError(f"layers must be indices between 0 and {total - 1}, got {list(layers)}")
+            raise ValueError(f"layers must be indices between 0 and {total - 1}, "
+                             f"got {list(layers)}")
         return chosen
     if max_layers < 1:
         raise ValueError(f"max_layers must be at least 1, got {max_layers}")
@@ -112,19 +113,25 @@ class AttentionView:
         return len(self.html.encode())
 
 
-def _static_picture(part: _Part, layer_index: int, layer_label: int, kind: str) -> str:
-    """A PNG heatmap (mean over heads) for where the script cannot run, as a data URI."""
+def _static_picture(part: _Part, layer_index: int, layer_label: int, kind: str,
+                    heads: list[int] | None) -> str:
+    """A PNG heatmap (mean over the heads shown) for where the script cannot run, as a data
+    URI."""
     from matplotlib.figure import Figure
 
-    matrix = part.weights[layer_index].mean(0).numpy()
+    chosen = part.weights[layer_index] if heads is None else part.weights[layer_index][heads]
+    matrix = chosen.mean(0).numpy()
     rows, cols = matrix.shape
     figure = Figure(figsize=(min(1.6 + 0.22 * cols, 9), min(1.2 + 0.2 * rows, 9)), dpi=72)
     ax = figure.subplots()
     ax.imshow(matrix, cmap="Blues", vmin=0, vmax=max(float(matrix.max()), 1e-9), aspect="auto")
     ax.set_xticks(range(cols), [t[:12] for t in part.right], rotation=90, fontsize=8)
     ax.set_yticks(range(rows), [t[:12] for t in part.left], fontsize=8)
-    title = f"{part.name + ' ' if part.name else ''}layer {layer_label}, mean of heads"
-    ax.set_title(f"{kind} (static): {title}", fontsize=9)
+    which = "mean of heads" if heads is None or len(heads) != 1 else f"head {heads[0]}"
+    if heads is not None and len(heads) > 1:
+        which = f"mean of heads {', '.join(map(str, heads))}"
+    title = f"{part.name + ' ' if part.name else ''}layer {layer_label}, {which}"
+    ax.set_title(f"{kind.replace('_', ' ')} (static): {title}", fontsize=9)
     ax.set_xlabel("attended to (key)", fontsize=8)
     ax.set_ylabel("attending (query)", fontsize=8)
     figure.tight_layout()
@@ -157,8 +164,9 @@ def _render(kind: str, parts: list[_Part], layers: list[int], params: dict[str, 
     layer_index = layers.index(first_layer) if first_layer in layers else 0
     picture = ""
     if static:
-        picture = (f'<img alt="static attention heatmap" '
-                   f'src="{_static_picture(parts[0], layer_index, layers[layer_index], kind)}">')
+        source = _static_picture(parts[0], layer_index, layers[layer_index], kind,
+                                 params.get("heads"))
+        picture = f'<img alt="static attention heatmap" src="{source}">'
     fallback = (
         '<div class="cu-attn-fallback"><div class="cu-attn-message" style="color:#555">'
         "A static picture: the interactive view needs JavaScript. Run this cell in Jupyter "

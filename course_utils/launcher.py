@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRST_NOTEBOOK = "notebooks/00_setup_and_tour.ipynb"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 STAMP = ".course-env-stamp"
+TEST_REQUIREMENTS = "tests/requirements.txt"
 
 
 def say(message: str) -> None:
@@ -84,7 +85,7 @@ def environment_python() -> Path:
 
 def install_stamp() -> str:
     digest = hashlib.sha256()
-    for name in ("requirements.txt", "constraints.txt", "pyproject.toml"):
+    for name in ("requirements.txt", "constraints.txt", "pyproject.toml", TEST_REQUIREMENTS):
         digest.update((ROOT / name).read_bytes())
     digest.update(os.environ.get("COURSE_PINNED", "").encode())
     return digest.hexdigest()
@@ -96,11 +97,13 @@ def pip(python: Path, *args: str) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def ensure_installed(python: Path) -> None:
-    """Install what the course needs into the environment, once per change of requirements."""
+def ensure_installed(python: Path, for_tests: bool = False) -> None:
+    """Install what the course needs into the environment, once per change of requirements
+    (with `for_tests`, also what only the tests need: tests/requirements.txt)."""
     stamp_file = Path(subprocess.run(
         [str(python), "-c", "import sys; print(sys.prefix)"],
-        capture_output=True, text=True, check=True).stdout.strip()) / STAMP
+        capture_output=True, text=True, check=True).stdout.strip()) / (
+            STAMP + ("-tests" if for_tests else ""))
     wanted = install_stamp()
     if stamp_file.is_file() and stamp_file.read_text().strip() == wanted:
         return
@@ -113,6 +116,8 @@ def ensure_installed(python: Path) -> None:
             extra = ["--extra-index-url", CPU_INDEX, "--retries", "1"]
         pip(python, spec, *extra)
     args = ["-r", "requirements.txt", "-e", "."]
+    if for_tests:
+        args += ["-r", TEST_REQUIREMENTS]
     if os.environ.get("COURSE_PINNED") == "1":
         args += ["-c", "constraints.txt"]
     pip(python, *args)
@@ -141,7 +146,7 @@ def lab(extra: list[str]) -> int:
 def test(extra: list[str]) -> int:
     """Build the offline kit, then run the unit tests and every notebook offline."""
     python = environment_python()
-    ensure_installed(python)
+    ensure_installed(python, for_tests=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_STRICT_CHECKS": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}
     built = subprocess.run([str(python), "-m", "course_utils", "build-kit"], cwd=ROOT, env=env)

@@ -82,7 +82,8 @@ def attention_heatmap(attention: Any, tokens: Sequence[str], layer: int, head: i
     cols = rows if key_tokens is None else readable_tokens(
         check_tokens(key_tokens, matrix.shape[1], "key_tokens", "key positions"))
     if ax is None:
-        _, ax = plt.subplots(figsize=(min(2 + 0.32 * len(cols), 12), min(1.5 + 0.3 * len(rows), 12)))
+        size = (min(2 + 0.32 * len(cols), 12), min(1.5 + 0.3 * len(rows), 12))
+        _, ax = plt.subplots(figsize=size)
     image = ax.imshow(matrix.numpy(), cmap="Blues", vmin=0, vmax=float(matrix.max()))
     ax.set_xticks(range(len(cols)), _short(cols), rotation=90)
     ax.set_yticks(range(len(rows)), _short(rows))

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -275,3 +277,19 @@ def test_nb06_teacher_forcing_and_shapes(lenient, capsys):
     assert check("06.3", "2031-03-09") and check("06.3", " 2031-03-09 ")
     assert not check("06.3", "2031-03-08") and "more training" in capsys.readouterr().out
     assert not check("06.3", 20310309)
+
+
+def test_nb07_heads_entropy_and_first_token_share(lenient, capsys):
+    assert check("07.1", (0, 2)) and check("07.1", torch.tensor([0, 2]))
+    assert not check("07.1", (2, 0)) and "wrong order" in capsys.readouterr().out
+    assert not check("07.1", (1, 3))
+    assert check("07.2", 3.0) and check("07.2", torch.tensor(3.0))
+    assert not check("07.2", math.log(8)) and "nats" in capsys.readouterr().out
+    assert not check("07.2", 0)
+    assert check("07.3", lambda w: w[..., 1:, 0].mean(-1))
+    assert not check("07.3", lambda w: w[..., :, 0].mean(-1))
+    assert "leave out the first query" in capsys.readouterr().out
+    assert not check("07.3", lambda w: w[..., 0, :].mean(-1))
+    assert not check("07.3", lambda w: w.mean())
+    assert not check("07.3", lambda w: 1 / 0) and "ZeroDivisionError" in capsys.readouterr().out
+    assert not check("07.3", 0.5) and "pass the function" in capsys.readouterr().out

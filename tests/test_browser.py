@@ -1,0 +1,64 @@
+"""The real-browser test: notebook 07 run once in JupyterLab, in Debian's Chromium, offline.
+
+tests/browser.py does the work; here it runs in a network namespace that has only a loopback
+interface (`unshare -n`), so the kernel and the page cannot reach any network. Where a namespace
+cannot be made, it runs with dead proxy settings for the kernel and every outside request
+blocked in the page. Screenshots and a report: test-artifacts/browser/.
+
+Needs /usr/bin/chromium (apt-get install chromium) and playwright (tests/requirements.txt).
+Skipped without them, except under COURSE_STRICT_CHECKS=1 (the test command), where it fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from browser import CHROMIUM
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+
+def missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} not found: apt-get install chromium"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed: pip install -r tests/requirements.txt"
+    return None
+
+
+def can_isolate() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    probe = subprocess.run(["unshare", "-n", "ip", "link", "set", "lo", "up"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.slow
+def test_notebook_07_renders_in_a_real_browser_offline():
+    reason = missing()
+    if reason:
+        if os.environ.get("COURSE_STRICT_CHECKS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    command = [sys.executable, str(ROOT / "tests" / "browser.py"), "--artifacts", str(ARTIFACTS)]
+    env = dict(os.environ)
+    if can_isolate():
+        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
+    else:
+        dead = "http://127.0.0.1:9"
+        env.update(HTTP_PROXY=dead, HTTPS_PROXY=dead, http_proxy=dead, https_proxy=dead,
+                   NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=420)
+    print(result.stdout[-4000:])
+    assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-3000:])
+    for picture in ("07_head_view.png", "07_model_view.png", "07_explorer.png"):
+        assert (ARTIFACTS / picture).stat().st_size > 1000, f"{picture} is missing or empty"
