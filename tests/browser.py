@@ -1,13 +1,15 @@
 """Run notebooks in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium, Playwright.
 
-    python tests/browser.py [--artifacts DIR] [NOTEBOOK ...]     (default: notebook 07)
+    python tests/browser.py [--artifacts DIR] [--frontends lab,notebook] [NOTEBOOK ...]
+    (default: notebook 07, in JupyterLab 4 and in Notebook 7)
 
-For each notebook: copy it to a fresh folder, open it in JupyterLab, clear it, run all cells
-once, wait for the kernel, and check from the page itself that no cell failed, that nothing was
-fetched from outside 127.0.0.1, and that the rich outputs the notebook promises are drawn
-(attention views with their token labels and lines, widgets, plots). Screenshots and a JSON
-report go to the artifacts folder. tests/test_browser.py runs this in a network namespace with
-only a loopback interface, so neither the kernel nor the page can reach any network.
+For each front end and notebook: copy the notebook to a fresh folder, open it, clear it, run
+all cells once, wait for the kernel, and check from the page itself that no cell failed, that
+nothing was fetched from outside 127.0.0.1, and that the rich outputs the notebook promises are
+drawn (attention views with their token labels and lines, widgets, plots). Screenshots and a
+JSON report go to the artifacts folder, one subfolder per front end. tests/test_browser.py runs
+this in a network namespace with only a loopback interface, so neither the kernel nor the page
+can reach any network.
 
 Exit status 0 when every notebook passes; the report says what failed.
 """
@@ -110,6 +112,7 @@ def start_lab(folder: Path, port: int, log: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
            f"--port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
            "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
+           "--JupyterNotebookApp.expose_app_in_browser=True",
            f"--ServerApp.root_dir={folder / 'notebooks'}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -127,7 +130,11 @@ def start_lab(folder: Path, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"JupyterLab did not answer within 90 s; see {log}")
 
 
-def run_notebook(page, port: int, name: str, artifacts: Path, timeout: float) -> dict:
+FRONTENDS = {"lab": "lab/tree", "notebook": "notebooks"}  # Notebook 7 serves /notebooks/...
+
+
+def run_notebook(page, port: int, frontend: str, name: str, artifacts: Path,
+                 timeout: float) -> dict:
     started = time.monotonic()
     outside: list[str] = []
 
@@ -140,7 +147,7 @@ def run_notebook(page, port: int, name: str, artifacts: Path, timeout: float) ->
             route.abort()
 
     page.route("**/*", guard)
-    page.goto(f"http://127.0.0.1:{port}/lab/tree/{name}")
+    page.goto(f"http://127.0.0.1:{port}/{FRONTENDS[frontend]}/{frontend}/{name}")
     page.wait_for_function(
         "() => { const p = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
         " return p && p.sessionContext && p.sessionContext.session &&"
@@ -156,7 +163,8 @@ def run_notebook(page, port: int, name: str, artifacts: Path, timeout: float) ->
                                          and state["kernel"] == "idle")):
             break
     page.wait_for_timeout(1500)  # let the last outputs paint
-    report: dict = {"notebook": name, "seconds": round(time.monotonic() - started, 1),
+    report: dict = {"frontend": frontend, "notebook": name,
+                    "seconds": round(time.monotonic() - started, 1),
                     "state": state, "outside_requests": outside, "found": {}, "problems": []}
     if state is None or state["done"] < state["code_cells"]:
         report["problems"].append(f"not every cell ran within {timeout:.0f} s: {state}")
@@ -241,15 +249,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", default=DEFAULT)
     parser.add_argument("--artifacts", default=str(ROOT / "test-artifacts" / "browser"))
     parser.add_argument("--timeout", type=float, default=240, help="seconds per notebook")
+    parser.add_argument("--frontends", default="lab,notebook",
+                        help="lab (JupyterLab 4), notebook (Notebook 7), or both")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
+    frontends = [f.strip() for f in args.frontends.split(",") if f.strip()]
+    unknown = [f for f in frontends if f not in FRONTENDS]
+    if unknown or not frontends:
+        parser.error(f"--frontends takes lab and/or notebook, got {args.frontends!r}")
     artifacts = Path(args.artifacts)
-    artifacts.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="course-browser-"))
-    (folder / "notebooks").mkdir()
-    for name in args.notebooks:
-        shutil.copy(ROOT / "notebooks" / name, folder / "notebooks" / name)
+    for frontend in frontends:  # a fresh copy per front end
+        (artifacts / frontend).mkdir(parents=True, exist_ok=True)
+        (folder / "notebooks" / frontend).mkdir(parents=True)
+        for name in args.notebooks:
+            shutil.copy(ROOT / "notebooks" / name, folder / "notebooks" / frontend / name)
     port = free_port()
     lab = start_lab(folder, port, artifacts / "jupyterlab.log")
     reports = []
@@ -257,14 +272,16 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as playwright:
             # Playwright gives each launch a fresh, empty profile (user-data dir) of its own
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            for name in args.notebooks:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                console: list[str] = []
-                page.on("pageerror", lambda error, log=console: log.append(str(error)))
-                report = run_notebook(page, port, name, artifacts, args.timeout)
-                report["page_errors"] = console
-                reports.append(report)
-                page.close()
+            for frontend in frontends:
+                for name in args.notebooks:
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    console: list[str] = []
+                    page.on("pageerror", lambda error, log=console: log.append(str(error)))
+                    report = run_notebook(page, port, frontend, name, artifacts / frontend,
+                                          args.timeout)
+                    report["page_errors"] = console
+                    reports.append(report)
+                    page.close()
             browser.close()
     finally:
         lab.terminate()
@@ -276,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     (artifacts / "report.json").write_text(json.dumps(reports, indent=2))
     for report in reports:
         verdict = "ok" if not report["problems"] else "FAILED"
-        print(f"{report['notebook']}: {verdict} in {report['seconds']} s; found {report['found']}")
+        print(f"{report['frontend']}: {report['notebook']}: {verdict} in {report['seconds']} s;"
+              f" found {report['found']}")
         for problem in report["problems"]:
             print("  -", problem)
     return 0 if all(not r["problems"] for r in reports) else 1

@@ -1,11 +1,13 @@
-"""The real-browser test: notebook 07 run once in JupyterLab, in Debian's Chromium, offline.
+"""The real-browser test: notebook 07 run once in JupyterLab 4 and once in Notebook 7, in
+Debian's Chromium, offline.
 
 tests/browser.py does the work; here it runs in a network namespace that has only a loopback
 interface (`unshare -n`), so the kernel and the page cannot reach any network. Where a namespace
 cannot be made, it runs with dead proxy settings for the kernel and every outside request
 blocked in the page. Screenshots and a report: test-artifacts/browser/.
 
-Needs /usr/bin/chromium (apt-get install chromium) and playwright (tests/requirements.txt).
+Needs /usr/bin/chromium (apt-get install chromium), playwright and notebook 7
+(tests/requirements.txt).
 Skipped without them, except under COURSE_STRICT_CHECKS=1 (the test command), where it fails.
 """
 
@@ -28,8 +30,9 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 def missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} not found: apt-get install chromium"
-    if importlib.util.find_spec("playwright") is None:
-        return "playwright is not installed: pip install -r tests/requirements.txt"
+    for module in ("playwright", "notebook"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed: pip install -r tests/requirements.txt"
     return None
 
 
@@ -42,7 +45,7 @@ def can_isolate() -> bool:
 
 
 @pytest.mark.slow
-def test_notebook_07_renders_in_a_real_browser_offline():
+def test_notebook_07_renders_in_jupyterlab_and_notebook_7_offline():
     reason = missing()
     if reason:
         if os.environ.get("COURSE_STRICT_CHECKS") == "1":
@@ -60,5 +63,8 @@ def test_notebook_07_renders_in_a_real_browser_offline():
                             timeout=420)
     print(result.stdout[-4000:])
     assert result.returncode == 0, (result.stdout[-3000:] + result.stderr[-3000:])
-    for picture in ("07_head_view.png", "07_model_view.png", "07_explorer.png"):
-        assert (ARTIFACTS / picture).stat().st_size > 1000, f"{picture} is missing or empty"
+    for frontend in ("lab", "notebook"):
+        for picture in ("07_head_view.png", "07_model_view.png", "07_explorer.png",
+                        "07_head_view_without_javascript.png"):
+            path = ARTIFACTS / frontend / picture
+            assert path.is_file() and path.stat().st_size > 1000, f"{path} is missing or empty"
