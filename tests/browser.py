@@ -182,6 +182,8 @@ def run_notebook(page, port: int, frontend: str, name: str, artifacts: Path,
         check_attention_page(page, report, artifacts)
     stem = Path(name).stem
     page.screenshot(path=str(artifacts / f"{stem}.png"), full_page=True)
+    # free the kernel's memory before the next notebook
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
     return report
 
 

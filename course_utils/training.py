@@ -1,0 +1,302 @@
+"""Fine-tuning a sequence classifier with `Trainer`: a recipe chosen from the hardware,
+checkpoints that resume, a guard against mixing runs, and the evaluation notebook 09 reports.
+
+The notebook and `python -m course_utils.fine_tune` (which `accelerate launch` runs on several
+GPUs) share every function here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RUN_FILE = "course_run.json"
+
+
+@dataclass
+class Recipe:
+    """How to train: every choice that changes speed or memory, and why it was made."""
+
+    device: str
+    precision: str = "fp32"  # "bf16", "fp16" or "fp32"
+    batch_size: int = 32
+    max_length: int = 64
+    dynamic_padding: bool = True  # pad each batch to its longest text, not to max_length
+    group_by_length: bool = True  # batches of texts of similar length: less padding
+    optim: str = "adamw_torch"
+    max_steps: int = 150
+    learning_rate: float = 5e-5
+    warmup_steps: int = 10
+    eval_every: int = 50
+    why: list[str] = field(default_factory=list)
+
+
+def choose_recipe(device: str | None = None, max_steps: int | None = None) -> Recipe:
+    """The course's recipe for this machine: on a CUDA GPU bf16 where supported (fp16 on a T4),
+    a fused optimizer and a large batch; on CPU (or Apple's MPS) fp32 and a small budget that
+    finishes in a few minutes on 2 cores. Both pad each batch only to its own longest text and
+    group texts of similar length."""
+    import torch
+
+    from course_utils.runtime import pick_device
+
+    device = device or pick_device()
+    if device.startswith("cuda"):
+        bf16 = torch.cuda.is_bf16_supported()
+        memory = torch.cuda.get_device_properties(0).total_memory / 2**30
+        batch = 256 if memory >= 40 else 128 if memory >= 14 else 64
+        recipe = Recipe(device, "bf16" if bf16 else "fp16", batch, 128, optim="adamw_torch_fused",
+                        max_steps=max_steps or 600, learning_rate=1e-4, warmup_steps=30,
+                        eval_every=100)
+        recipe.why = [
+            f"{'bf16' if bf16 else 'fp16 (no bf16 on this GPU, e.g. a T4)'} mixed precision: "
+            "tensor cores, half the activation memory",
+            f"batch {batch} for {memory:.0f} GB of GPU memory",
+            "fused AdamW: one kernel for the whole update"]
+    else:
+        recipe = Recipe(device, max_steps=max_steps or 150)
+        recipe.why = ["fp32: CPUs gain little from half precision",
+                      "a budget of steps that ends in a few minutes on 2 cores"]
+    recipe.why += ["dynamic padding: each batch padded to its longest text",
+                   "length grouping: similar lengths batched together, so little padding"]
+    return recipe
+
+
+def naive_recipe(device: str = "cpu", max_steps: int = 150) -> Recipe:
+    """What a first attempt often does: pad every text to 128, fp32, random batches of 8."""
+    return Recipe(device, "fp32", 8, 128, dynamic_padding=False, group_by_length=False,
+                  max_steps=max_steps, why=["the defaults of a first attempt"])
+
+
+def tokenize(splits: Any, tokenizer: Any, recipe: Recipe, text: str = "text") -> Any:
+    """Tokenize every split; with dynamic padding nothing is padded here (the collator pads per
+    batch), otherwise every text is padded to recipe.max_length."""
+    padding = False if recipe.dynamic_padding else "max_length"
+
+    def encode(batch: dict) -> dict:
+        return tokenizer(batch[text], truncation=True, max_length=recipe.max_length,
+                         padding=padding)
+
+    return splits.map(encode, batched=True, desc="tokenizing")
+
+
+def training_arguments(recipe: Recipe, output_dir: str | Path, seed: int = 0,
+                       save_steps: int | None = None, **overrides: Any) -> Any:
+    """`TrainingArguments` for `recipe`, written for the transformers 5 names (and the older
+    `group_by_length` where a release still has it)."""
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(output_dir), max_steps=recipe.max_steps,
+        per_device_train_batch_size=recipe.batch_size,
+        per_device_eval_batch_size=recipe.batch_size * 2, learning_rate=recipe.learning_rate,
+        warmup_steps=recipe.warmup_steps, weight_decay=0.01, optim=recipe.optim,
+        bf16=recipe.precision == "bf16", fp16=recipe.precision == "fp16",
+        use_cpu=recipe.device == "cpu", eval_strategy="steps", eval_steps=recipe.eval_every,
+        save_strategy="steps", save_steps=save_steps or recipe.eval_every, save_total_limit=2,
+        logging_steps=max(1, recipe.eval_every // 2), report_to="none", seed=seed,
+        data_seed=seed, disable_tqdm=False)
+    if recipe.group_by_length:
+        if "train_sampling_strategy" in names:
+            kwargs["train_sampling_strategy"] = "group_by_length"
+        else:
+            kwargs["group_by_length"] = True
+    kwargs.update(overrides)
+    return TrainingArguments(**kwargs)
+
+
+def data_fingerprint(dataset: Any, text: str = "text", label: str = "label") -> str:
+    """A short hash of the texts and labels, in order: the same data gives the same value."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for value, label_id in zip(dataset[text], dataset[label]):
+        digest.update(f"{label_id}\t{value}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def run_info(model_id: str, label_names: Sequence[str], recipe: Recipe, data: str) -> dict:
+    return {"model": model_id, "labels": list(label_names), "data": data,
+            "recipe": {k: v for k, v in dataclasses.asdict(recipe).items() if k != "why"}}
+
+
+def prepare_output_dir(output_dir: str | Path, info: dict, overwrite: bool = False
+                       ) -> str | None:
+    """Make `output_dir` ready for the run described by `info` and return the checkpoint to
+    resume from (None to start afresh). A folder holding another run (other model, labels, data
+    or recipe) is refused with a message, never overwritten, unless `overwrite=True`."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    folder = Path(output_dir)
+    if folder.exists() and overwrite:
+        shutil.rmtree(folder)
+    if folder.exists() and any(folder.iterdir()):
+        record = folder / RUN_FILE
+        if not record.is_file():
+            raise ValueError(f"{folder} already holds files that are not a course run; choose "
+                             "another output_dir (nothing was changed)")
+        earlier = json.loads(record.read_text())
+        if earlier != info:
+            differs = [k for k in info if earlier.get(k) != info[k]]
+            raise ValueError(
+                f"{folder} holds checkpoints of another run (different {', '.join(differs)}: "
+                f"it was {[earlier.get(k) for k in differs]}); choose another output_dir, or "
+                "pass overwrite=True to delete it and start again (nothing was changed)")
+        return get_last_checkpoint(str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RUN_FILE).write_text(json.dumps(info, indent=1))
+    return None
+
+
+def stop_at(step: int) -> Any:
+    """A callback that stops training at `step` (after that step's checkpoint is written), as
+    if the session had been lost there."""
+    from transformers import TrainerCallback
+
+    class StopAt(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if state.global_step >= step:
+                control.should_save = True
+                control.should_training_stop = True
+            return control
+
+    return StopAt()
+
+
+def model_inputs(tokenized: Any) -> Any:
+    """Only the columns the model takes (the text and other columns would reach its forward)."""
+    wanted = ("input_ids", "attention_mask", "token_type_ids", "label")
+    return tokenized.select_columns([c for c in wanted if c in tokenized.column_names])
+
+
+def build_trainer(model: Any, tokenizer: Any, tokenized: Any, recipe: Recipe,
+                  output_dir: str | Path, seed: int = 0, callbacks: Sequence[Any] = (),
+                  **overrides: Any) -> Any:
+    """A `Trainer` for `recipe`, with accuracy and macro-F1 at every evaluation."""
+    from transformers import DataCollatorWithPadding, Trainer
+
+    arguments = training_arguments(recipe, output_dir, seed, **overrides)
+    return Trainer(
+        model=model, args=arguments,
+        train_dataset=model_inputs(tokenized["train"]),
+        eval_dataset=model_inputs(tokenized["validation"]),
+        data_collator=DataCollatorWithPadding(tokenizer) if recipe.dynamic_padding else None,
+        processing_class=tokenizer, compute_metrics=classification_metrics,
+        callbacks=list(callbacks))
+
+
+def classification_metrics(prediction: Any) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    logits, labels = prediction
+    predicted = logits.argmax(-1)
+    return {"accuracy": float(accuracy_score(labels, predicted)),
+            "macro_f1": float(f1_score(labels, predicted, average="macro"))}
+
+
+@dataclass
+class Evaluation:
+    """Scores on a test set, a majority-class baseline, and what went wrong."""
+
+    accuracy: float
+    macro_f1: float
+    baseline_accuracy: float
+    baseline_macro_f1: float
+    confusion: Any  # (labels, labels): rows true, columns predicted
+    report: str
+    mistakes: list[dict[str, Any]]
+
+
+def evaluate(trainer: Any, tokenized_test: Any, test_texts: Sequence[str],
+             label_names: Sequence[str], majority: int, mistakes: int = 8) -> Evaluation:
+    """Accuracy and macro-F1 on the test split against always predicting the training set's
+    majority label, the confusion matrix, a per-class report and the most confident mistakes."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
+
+    output = trainer.predict(model_inputs(tokenized_test))
+    logits, labels = output.predictions, output.label_ids
+    probabilities = np.exp(logits - logits.max(-1, keepdims=True))
+    probabilities /= probabilities.sum(-1, keepdims=True)
+    predicted = probabilities.argmax(-1)
+    baseline = np.full_like(labels, majority)
+    wrong = np.flatnonzero(predicted != labels)
+    order = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])][:mistakes]
+    ids = list(range(len(label_names)))
+    return Evaluation(
+        float(accuracy_score(labels, predicted)),
+        float(f1_score(labels, predicted, average="macro")),
+        float(accuracy_score(labels, baseline)),
+        float(f1_score(labels, baseline, average="macro", labels=ids, zero_division=0)),
+        confusion_matrix(labels, predicted, labels=ids),
+        classification_report(labels, predicted, labels=ids, target_names=list(label_names),
+                              digits=3, zero_division=0),
+        [{"text": test_texts[i], "true": label_names[labels[i]],
+          "predicted": label_names[predicted[i]],
+          "confidence": round(float(probabilities[i, predicted[i]]), 3)} for i in order])
+
+
+def is_main_process() -> bool:
+    """True in a plain run and in the first process of `accelerate launch` / torchrun."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
+def fine_tune(model_id: str, splits: Any, recipe: Recipe, output_dir: str | Path,
+              train_split: str = "train", label_names: Sequence[str] = (),
+              seed: int = 0, overwrite: bool = False, callbacks: Sequence[Any] = (),
+              **overrides: Any) -> tuple[Any, Any]:
+    """Fine-tune `model_id` (a local path or resolved Hub ID) for sequence classification on
+    `splits[train_split]`, evaluating on splits['validation']. Resumes from the last checkpoint
+    in `output_dir` when it holds the same run; refuses a folder that holds another run. Saves
+    the final model and tokenizer in output_dir/'final'. Returns (trainer, tokenized splits)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from course_utils.curation import check_columns, check_labels
+
+    names = list(label_names) or list(splits[train_split].features["label"].names
+                                      if hasattr(splits[train_split].features["label"], "names")
+                                      else [])
+    if not names:
+        raise ValueError("pass label_names=[...]: the data set does not name its labels")
+    for name in (train_split, "validation"):
+        if name not in splits:
+            raise ValueError(f"the data has no {name!r} split (it has {list(splits)})")
+        check_columns(splits[name])
+        check_labels(splits[name], names)
+        if len(splits[name]) == 0:
+            raise ValueError(f"the {name!r} split is empty: check the filtering that made it")
+    info = run_info(str(model_id), names, recipe,
+                    f"{train_split}:{data_fingerprint(splits[train_split])}")
+    checkpoint = prepare_output_dir(output_dir, info, overwrite) if is_main_process() else None
+    if checkpoint is None and not is_main_process():
+        from transformers.trainer_utils import get_last_checkpoint
+
+        checkpoint = get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
+    tokenizer = AutoTokenizer.from_pretrained(model_id)
+    torch.manual_seed(seed)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_id, num_labels=len(names), id2label=dict(enumerate(names)),
+        label2id={n: i for i, n in enumerate(names)})
+    parts = {k: splits[k] for k in (train_split, "validation", "test") if k in splits}
+    from datasets import DatasetDict
+
+    tokenized = tokenize(DatasetDict(parts), tokenizer, recipe)
+    if train_split != "train":
+        tokenized["train"] = tokenized.pop(train_split)
+    trainer = build_trainer(model, tokenizer, tokenized, recipe, output_dir, seed, callbacks,
+                            **overrides)
+    if checkpoint and is_main_process():
+        print(f"resuming from {Path(checkpoint).name} in {Path(output_dir).name}")
+    trainer.train(resume_from_checkpoint=checkpoint)
+    if trainer.state.global_step >= recipe.max_steps:
+        trainer.save_model(str(Path(output_dir) / "final"))
+    return trainer, tokenized
