@@ -131,8 +131,38 @@ def data_fingerprint(dataset: Any, text: str = "text", label: str = "label") -> 
     return digest.hexdigest()[:16]
 
 
+def runs_dir() -> Path:
+    """Where the notebooks keep their training runs: $COURSE_RUNS, else `runs/` in the course
+    cache. The test command points COURSE_RUNS at an empty folder, so tests always train."""
+    import os
+
+    from course_utils.kit import kit_dir
+
+    return Path(os.environ["COURSE_RUNS"]) if os.environ.get("COURSE_RUNS") else kit_dir() / "runs"
+
+
+def model_identity(model_id: str) -> str:
+    """What names a model in a run record: a Hub ID as it is; a local folder by its model type and
+    a hash of its config and weights, so moving the folder (or the environment holding it) keeps
+    its runs resumable while other weights in the same place do not."""
+    import hashlib
+
+    folder = Path(model_id)
+    if not folder.is_dir():
+        return model_id
+    digest = hashlib.sha256()
+    for file in sorted(folder.glob("config.json")) + sorted(folder.glob("*.safetensors")):
+        digest.update(file.name.encode())
+        with file.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 22), b""):
+                digest.update(block)
+    config = folder / "config.json"
+    kind = json.loads(config.read_text()).get("model_type", "model") if config.is_file() else "model"
+    return f"local {kind} {digest.hexdigest()[:12]}"
+
+
 def run_info(model_id: str, label_names: Sequence[str], recipe: Recipe, data: str) -> dict:
-    return {"model": model_id, "labels": list(label_names), "data": data,
+    return {"model": model_identity(model_id), "labels": list(label_names), "data": data,
             "recipe": {k: v for k, v in dataclasses.asdict(recipe).items() if k != "why"}}
 
 

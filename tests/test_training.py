@@ -4,6 +4,8 @@ an uninterrupted run, the guard on output folders, evaluation, and bad data."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -83,13 +85,32 @@ def test_a_folder_of_another_run_is_refused_and_left_alone(tiny_model, tmp_path)
     with pytest.raises(ValueError, match="recipe max_steps: 3 there, 4 here"):
         training.fine_tune(tiny_model, data, recipe(4), folder, label_names=NAMES)
     assert sorted(p.name for p in folder.iterdir()) == before
-    assert json.loads((folder / training.RUN_FILE).read_text())["model"] == tiny_model
+    assert json.loads((folder / training.RUN_FILE).read_text())["model"] == \
+        training.model_identity(tiny_model)
     stranger = tmp_path / "stranger"
     stranger.mkdir()
     (stranger / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="not a course run"):
         training.fine_tune(tiny_model, data, recipe(3), stranger, label_names=NAMES)
     assert (stranger / "notes.txt").read_text() == "mine"
+
+
+def test_a_moved_model_folder_keeps_its_runs_and_other_weights_do_not(tiny_model, tmp_path):
+    moved = shutil.copytree(tiny_model, tmp_path / "elsewhere" / "model")
+    assert training.model_identity(str(moved)) == training.model_identity(tiny_model)
+    weights = next(Path(moved).glob("*.safetensors"))
+    changed = bytearray(weights.read_bytes())
+    changed[-1] ^= 1
+    weights.write_bytes(bytes(changed))
+    assert training.model_identity(str(moved)) != training.model_identity(tiny_model)
+    assert training.model_identity("org/name") == "org/name"
+
+
+def test_runs_dir_follows_course_runs(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_RUNS", str(tmp_path))
+    assert training.runs_dir() == tmp_path
+    monkeypatch.delenv("COURSE_RUNS")
+    assert training.runs_dir().name == "runs"
 
 
 @pytest.mark.parametrize("broken, words", [
