@@ -1,7 +1,8 @@
-"""Command line: python -m course_utils {lab,test,doctor,prefetch,build-kit,strip-notebooks}.
+"""Command line: python -m course_utils
+{lab,test,doctor,prefetch,build-kit,strip-notebooks,student-copies,colab-setup}.
 
-`lab` and `test` run with any Python (standard library only) and make the course environment;
-the others run inside it.
+`lab` and `test` (also `test --colab`) run with any Python (standard library only) and make the
+course environment; the others run inside it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("lab", help="open the course in JupyterLab at notebook 00 (makes the "
                    "environment on first use); other arguments go to jupyter lab")
-    sub.add_parser("test", help="run every test and notebook offline (makes the environment "
-                   "on first use); other arguments go to pytest")
+    test = sub.add_parser("test", help="run every test and notebook offline (makes the "
+                          "environment on first use); other arguments go to pytest")
+    test.add_argument("--colab", action="store_true",
+                      help="instead, execute every notebook offline with Colab's versions of "
+                      "transformers, datasets and ipywidgets, in .venv-colab/")
     sub.add_parser("doctor", help="check this environment: one [OK]/[WARN]/[FAIL] line per item")
     sub.add_parser("prefetch", help="download every Hub model and data set the course uses")
     build = sub.add_parser("build-kit", help="build the offline stand-ins that are not built yet")
@@ -25,12 +29,21 @@ def main(argv: list[str] | None = None) -> int:
     strip = sub.add_parser("strip-notebooks",
                            help="remove outputs except those of cells nbval checks")
     strip.add_argument("paths", nargs="*", help="notebooks (default: notebooks/*.ipynb)")
+    students = sub.add_parser("student-copies", help="write the notebooks without their "
+                              "solutions (checks kept) into a folder; notebooks/ is untouched")
+    students.add_argument("--out", default="students", help="folder to write (default: students)")
+    students.add_argument("paths", nargs="*", help="notebooks (default: notebooks/*.ipynb)")
+    colab = sub.add_parser("colab-setup", help="install the course packages that are missing, "
+                           "changing no installed one (what the notebooks' setup cell does)")
+    colab.add_argument("--dry-run", action="store_true", help="only say what it would install")
     args, extra = parser.parse_known_args(argv)
 
     if args.command in ("lab", "test"):
         from course_utils import launcher
 
-        return launcher.lab(extra) if args.command == "lab" else launcher.test(extra)
+        if args.command == "lab":
+            return launcher.lab(extra)
+        return launcher.colab_lane(extra) if args.colab else launcher.test(extra)
     if extra:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
     if args.command == "doctor":
@@ -49,6 +62,20 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError as error:
             print(f"build-kit: {error.args[0]}", file=sys.stderr)
             return 2
+        return 0
+    if args.command == "colab-setup":
+        from course_utils.colab import colab_setup
+
+        return colab_setup(dry_run=args.dry_run)
+    if args.command == "student-copies":
+        from course_utils.student_copies import build_student_copies
+
+        try:
+            written = build_student_copies(args.out, args.paths or None)
+        except ValueError as error:
+            print(f"student-copies: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {len(written)} student notebooks to {args.out}/ (solutions removed)")
         return 0
     from course_utils.notebooks import strip_notebooks
 

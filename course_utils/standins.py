@@ -196,6 +196,13 @@ def build_smollm2(out: Path) -> None:
     del loaded
     model = LlamaForCausalLM(config)
     model.load_state_dict(state)
+    # transformers 5.15 reads this GGUF's end token as <|im_start|> and finds no padding token
+    # (5.24 reads <|im_end|> for both): take them from the model's config, which is right in both
+    eos_id = config.eos_token_id[0] if isinstance(config.eos_token_id, list) else (
+        config.eos_token_id)
+    tokenizer.eos_token = tokenizer.convert_ids_to_tokens(eos_id)
+    pad_id = config.pad_token_id if config.pad_token_id is not None else eos_id
+    tokenizer.pad_token = tokenizer.convert_ids_to_tokens(pad_id)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))

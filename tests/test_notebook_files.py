@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.checks import find_exercise
+from course_utils.colab import STABLE_REF, setup_cell
 from course_utils.hub import REGISTRY
 from course_utils.notebooks import is_checked, source_of, strip_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NUMBERED = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COLAB_BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\(([^)]*)\)")
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 REPO = "transformers-course/transformers-course"
 
@@ -70,7 +72,7 @@ def test_anatomy(path):
     first = source_of(nb["cells"][0])
     rel = f"notebooks/{path.name}"
     assert first.startswith("# " + path.stem[:2]), "title first"
-    assert f"colab.research.google.com/github/{REPO}/blob/main/{rel}" in first
+    assert f"colab.research.google.com/github/{REPO}/blob/{STABLE_REF}/{rel}" in first
     assert f"mybinder.org/v2/gh/{REPO}/main?urlpath=lab/tree/{rel}" in first
     assert "In this notebook we" in source_of(nb["cells"][1])
     setup_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -80,18 +82,13 @@ def test_anatomy(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_exercise_has_a_solution_and_a_check(path):
-    cells = load(path)["cells"]
-    keys = []
-    for i, cell in enumerate(cells):
-        for key in re.findall(r'check\("(\d\d\.\d+)"', source_of(cell)):
-            keys.append(key)
-            assert key.startswith(path.stem[:2]), f"{key} checked in the wrong notebook"
-            find_exercise(key)  # raises when no grader is registered
-            before = [c for c in cells[:i] if c["cell_type"] == "code"]
-            assert before and "solution" in before[-1].get("metadata", {}).get("tags", []), (
-                f"{path.name}: the cell before check({key!r}) must be tagged 'solution'")
+    from course_utils.student_copies import exercises_of, problems
+
+    keys = [e.key for e in exercises_of(load(path), path.name)]
     assert keys, f"{path.name} has no exercises"
+    assert all(k.startswith(path.stem[:2] + ".") for k in keys), "checked in the wrong notebook"
     assert len(keys) == len(set(keys)), "each exercise is checked once"
+    assert problems([str(path)]) == []
 
 
 def test_checked_cells_are_recognised_as_nbval_does():
@@ -117,3 +114,37 @@ def test_links_to_other_notebooks_resolve(path):
         if cell["cell_type"] == "markdown":
             for target in re.findall(r"\]\((\d\d_[\w]+\.ipynb)\)", source_of(cell)):
                 assert (path.parent / target).is_file(), f"{path.name} links to missing {target}"
+
+
+def test_every_numbered_notebook_is_covered():
+    assert NUMBERED and set(NUMBERED) <= set(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
+def test_setup_cell_is_the_canonical_one(path):
+    """The first code cell is course_utils.colab.SETUP_CELL, differing only in what it imports
+    from course_utils after setup: `python -c "from course_utils.colab import setup_cell;
+    print(setup_cell(['resolve', 'setup']))"` prints the cell to paste."""
+    cell = next(c for c in load(path)["cells"] if c["cell_type"] == "code")
+    source = source_of(cell)
+    imports = re.findall(r"^from course_utils import (.+)$", source, re.M)
+    assert imports, f"{path.name}: the setup cell imports nothing from course_utils"
+    names = [name.strip() for name in imports[-1].split(",")]
+    assert source == setup_cell(names), (
+        f"{path.name}: the setup cell differs from course_utils.colab.setup_cell({names!r})")
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
+def test_colab_badge_opens_this_notebook_on_the_stable_branch(path):
+    badges = COLAB_BADGE.findall(source_of(load(path)["cells"][0]))
+    assert badges == [f"https://colab.research.google.com/github/{REPO}/blob/{STABLE_REF}/"
+                      f"notebooks/{path.name}"], f"{path.name}: one Colab badge, on {STABLE_REF}"
+
+
+def test_readme_colab_badge_is_on_the_stable_branch():
+    badges = COLAB_BADGE.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert badges, "the README has a Colab badge"
+    for url in badges:
+        assert url.startswith(f"https://colab.research.google.com/github/{REPO}/blob/"
+                              f"{STABLE_REF}/notebooks/"), url
+        assert (ROOT / url.split(f"/blob/{STABLE_REF}/", 1)[1]).is_file(), url

@@ -133,6 +133,9 @@ def test_smollm2_replies_with_its_chat_template():
     reply = chat([{"role": "user", "content": "What is the capital of France?"}],
                  max_new_tokens=12, do_sample=False)[0]["generated_text"][-1]
     assert reply["role"] == "assistant" and "Paris" in reply["content"]
+    # the real model's end and padding tokens, whichever transformers converted the GGUF
+    assert chat.tokenizer.eos_token == chat.tokenizer.pad_token == "<|im_end|>"
+    assert chat.tokenizer.eos_token_id == chat.model.generation_config.eos_token_id
 
 
 def test_every_stand_in_is_built_and_whole():

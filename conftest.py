@@ -1,0 +1,42 @@
+"""Notebook kernels of every pytest run start under Binder's memory limit.
+
+nbval starts each notebook's kernel through `nbval.kernel.start_new_kernel`, whose keyword
+arguments reach the kernel's Popen: here they gain a preexec_fn that sets RLIMIT_DATA (2 GiB by
+default on Linux; COURSE_KERNEL_DATA_LIMIT changes it, 0 lifts it) and the environment that
+keeps that limit honest. See tests/kernel_limits.py. The pytest process itself is not limited.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
+
+import kernel_limits  # noqa: E402
+
+LIMIT = kernel_limits.kernel_data_limit()
+
+
+def pytest_report_header(config) -> str:
+    return kernel_limits.describe(LIMIT)
+
+
+def pytest_configure(config) -> None:
+    if LIMIT is None:
+        return
+    try:
+        import nbval.kernel
+    except ImportError:
+        return
+    original = nbval.kernel.start_new_kernel
+    if getattr(original, "course_limited", False):
+        return
+
+    def start_new_kernel(*args, **kwargs):
+        for name, value in kernel_limits.popen_kwargs(LIMIT).items():
+            kwargs.setdefault(name, value)
+        return original(*args, **kwargs)
+
+    start_new_kernel.course_limited = True
+    nbval.kernel.start_new_kernel = start_new_kernel

@@ -1,0 +1,90 @@
+"""Exercises of notebook 10: a counterfactual copy by hand, a language's token cost, an
+embedding association test."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from course_utils.checks import WrongAnswer, as_number, as_text, exercise
+from course_utils.exercises import sentence_model
+
+SENTENCE = "She told her brother that the king would visit her."
+ENGLISH = "The children are playing in the garden because the weather is nice today."
+FINNISH = "Lapset leikkivät puutarhassa, koska sää on tänään kaunis."
+FLOWERS = ["rose", "tulip", "daisy", "lily", "orchid", "violet", "iris", "poppy"]
+INSECTS = ["wasp", "flea", "cockroach", "mosquito", "maggot", "termite", "locust", "gnat"]
+PLEASANT = ["love", "peace", "friend", "health", "gift", "rainbow", "honest", "gentle"]
+UNPLEASANT = ["abuse", "murder", "poison", "filth", "grief", "disaster", "hatred", "tragedy"]
+EMBED_TEMPLATE = "This is {}."  # words are embedded inside a bland sentence (SEAT-style)
+
+
+@exercise("10.1", f"The counterfactual copy of {SENTENCE!r}: every gendered word swapped",
+          hint="she <-> he, brother <-> sister, king <-> queen; 'her' before a word is 'his', "
+               "at the end of a clause 'him'")
+def counterfactual_copy(answer: Any) -> str | None:
+    from course_utils.bias import counterfactual
+
+    text = as_text(answer, "the swapped sentence as a string")
+    expected = counterfactual(SENTENCE)
+    if text == expected:
+        return None
+    if text.lower() == expected.lower():
+        return "right words; keep the capital letter where the sentence had one"
+    if text == SENTENCE:
+        return "that is the original sentence: swap each gendered word for its partner"
+    wrong = [w for w, e in zip(text.split(), expected.split()) if w != e]
+    return f"not quite: check {wrong[0]!r}" if wrong else "not quite: compare word by word"
+
+
+def _smollm2_tokens(text: str) -> int:
+    from transformers import AutoTokenizer
+
+    from course_utils.hub import resolve
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve("HuggingFaceTB/SmolLM2-135M-Instruct",
+                                                      announce=False))
+    return len(tokenizer.tokenize(text))
+
+
+@exercise("10.2", "How many times as many SmolLM2 tokens the Finnish sentence takes as the "
+          "English one with the same meaning (a ratio such as 1.5)",
+          hint="len(tokenizer.tokenize(FINNISH)) / len(tokenizer.tokenize(ENGLISH))")
+def token_cost(answer: Any) -> str | None:
+    value = as_number(answer, "a ratio (Finnish tokens / English tokens)")
+    finnish, english = _smollm2_tokens(FINNISH), _smollm2_tokens(ENGLISH)
+    expected = finnish / english
+    if math.isclose(value, expected, abs_tol=0.01):
+        return None
+    if math.isclose(value, english / finnish, abs_tol=0.01):
+        return "the other way round: Finnish tokens divided by English tokens"
+    if math.isclose(value, finnish - english, abs_tol=0.01):
+        return "that is the difference; the question asks for the ratio"
+    return f"{value:.2f} is not it: count each sentence's tokens with SmolLM2's tokenizer"
+
+
+def flower_insect_effect() -> float:
+    """The effect size of the flowers/insects vs pleasant/unpleasant test on MiniLM."""
+    from course_utils.bias import association_test
+
+    def embed(words: list[str]) -> Any:
+        return sentence_model().encode([EMBED_TEMPLATE.format(w) for w in words])
+
+    return association_test(embed(FLOWERS), embed(INSECTS), embed(PLEASANT), embed(UNPLEASANT),
+                            permutations=1).effect_size
+
+
+@exercise("10.3", "The effect size of the embedding association test FLOWERS vs INSECTS with "
+          "PLEASANT vs UNPLEASANT on MiniLM (each word embedded as 'This is {word}.')",
+          hint="bias.association_test(embed(FLOWERS), embed(INSECTS), embed(PLEASANT), "
+               "embed(UNPLEASANT)).effect_size")
+def flower_insect(answer: Any) -> str | None:
+    if hasattr(answer, "effect_size"):
+        raise WrongAnswer("that is the whole result: give its .effect_size")
+    value = as_number(answer, "an effect size (a number, usually between -2 and 2)")
+    expected = flower_insect_effect()
+    if math.isclose(value, expected, abs_tol=0.02):
+        return None
+    if math.isclose(value, -expected, abs_tol=0.02):
+        return "the sign is flipped: targets X = FLOWERS, Y = INSECTS; attributes A = PLEASANT"
+    return f"{value:.3f} is not it: embed each word as EMBED_TEMPLATE.format(word)"
