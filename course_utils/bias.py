@@ -1,6 +1,7 @@
 """Measuring bias and brittleness (notebook 10): fill-mask templates, an embedding association
-test with a permutation p-value, identity-term score gaps, counterfactual swaps, typos,
-tokenizer fertility. Plain functions over a pipeline, a model or numbers; no torch import here.
+test with a permutation p-value, identity-term score gaps, counterfactual swaps, typos (tokens
+per word is `course_utils.tokens.fertility`). Plain functions over a pipeline or numbers; no
+torch import here.
 """
 
 from __future__ import annotations
@@ -223,10 +224,3 @@ def flips(classify: Callable[..., Any], texts: Sequence[str], changed: Sequence[
     return [i for i, (a, b) in enumerate(zip(before, after))
             if max(a, key=a.get) != max(b, key=b.get)]
 
-
-def fertility(tokenizer: Any, text: str) -> float:
-    """Tokens per word (words split on spaces): how much a language costs a model."""
-    words = text.split()
-    if not words:
-        raise ValueError("fertility needs a text with at least one word")
-    return len(tokenizer.tokenize(text)) / len(words)

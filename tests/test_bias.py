@@ -107,12 +107,3 @@ def test_typos_are_deterministic_and_flips_counts_changes():
     classify = fake_classifier({"awful"})
     assert bias.flips(classify, ["good day", "fine"], ["awful day", "fine"]) == [0]
 
-
-def test_fertility_counts_tokens_per_word():
-    class Splitter:
-        def tokenize(self, text):
-            return [c for c in text if c != " "]
-
-    assert bias.fertility(Splitter(), "ab cd") == 2.0
-    with pytest.raises(ValueError, match="at least one word"):
-        bias.fertility(Splitter(), "  ")
