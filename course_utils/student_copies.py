@@ -18,7 +18,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from course_utils.notebooks import ROOT, notebook_paths, source_of
+from course_utils.notebooks import ROOT, notebook_paths, notebook_text, source_of
 
 SOLUTION_TAG = "solution"
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\d\d\.\d+)["']""")
@@ -123,6 +123,6 @@ def build_student_copies(out: str | Path, paths: list[str] | None = None) -> lis
     for path in sources:
         nb = student_copy(json.loads(path.read_text(encoding="utf-8")))
         target = folder / path.name
-        target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        target.write_text(notebook_text(nb), encoding="utf-8")
         written.append(target)
     return written

@@ -19,17 +19,17 @@ context maps far more address space than it uses; macOS does not enforce the lim
 
 Used by the notebook tests (conftest.py at the root, for nbval's kernels), by
 tests/bench_notebooks.py and by tests/browser.py (the JupyterLab server and its kernels).
-Standard library only.
+Standard library only (and course_utils.launcher, which is too).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable
-from pathlib import Path
+
+from course_utils.launcher import has_nvidia_gpu
 
 ENV = "COURSE_KERNEL_DATA_LIMIT"
 BINDER_BYTES = 2 * 1024**3  # Binder: 1 GiB guaranteed, 2 GiB at most
@@ -46,10 +46,6 @@ def parse_size(text: str) -> int | None:
     if not match:
         raise ValueError(f"{ENV}={text!r}: give bytes or a size like 2G or 1536M, or 0 for none")
     return int(float(match.group(1)) * UNITS[match.group(2)])
-
-
-def has_nvidia_gpu() -> bool:
-    return shutil.which("nvidia-smi") is not None or Path("/proc/driver/nvidia").exists()
 
 
 def kernel_data_limit() -> int | None:

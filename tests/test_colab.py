@@ -214,3 +214,22 @@ def test_the_colab_lane_pins_colabs_versions_and_not_torch():
             (ROOT / COLAB_CONSTRAINTS).read_text(encoding="utf-8").splitlines()]
     pins = [p for p in pins if p]
     assert pins == ["transformers==5.15.*", "datasets==4.0.*", "ipywidgets==7.7.1"]
+
+
+def test_the_colab_lane_installs_under_colabs_constraints_only(monkeypatch, tmp_path):
+    from course_utils import launcher
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setenv("COURSE_PINNED", "1")  # a workshop setting must not pin the lane to ours
+    monkeypatch.setattr(launcher, "install_torch", lambda python: None)
+    monkeypatch.setattr(launcher, "pip", lambda python, *args: calls.append(args))
+    monkeypatch.setattr(launcher.subprocess, "run", lambda *a, **k: type(
+        "Done", (), {"stdout": str(tmp_path)})())
+    launcher.ensure_installed(Path("python"), constraints=launcher.COLAB_CONSTRAINTS)
+    first = calls[0]
+    assert ("-c", launcher.COLAB_CONSTRAINTS) == first[-2:] and "constraints.txt" not in first
+    assert (tmp_path / launcher.STAMP).read_text() == launcher.install_stamp(
+        launcher.COLAB_CONSTRAINTS) != launcher.install_stamp()
+    calls.clear()
+    launcher.ensure_installed(Path("python"), constraints=launcher.COLAB_CONSTRAINTS)
+    assert calls == [], "installed again although nothing changed"
