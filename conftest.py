@@ -3,17 +3,12 @@
 nbval starts each notebook's kernel through `nbval.kernel.start_new_kernel`, whose keyword
 arguments reach the kernel's Popen: here they gain a preexec_fn that sets RLIMIT_DATA (2 GiB by
 default on Linux; COURSE_KERNEL_DATA_LIMIT changes it, 0 lifts it) and the environment that
-keeps that limit honest. See tests/kernel_limits.py. The pytest process itself is not limited.
+keeps that limit honest. See course_utils/repo/kernel_limits.py. The pytest process itself is not limited.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
-
-import kernel_limits  # noqa: E402
+from course_utils.repo import kernel_limits
 
 LIMIT = kernel_limits.kernel_data_limit()
 

@@ -17,11 +17,11 @@ _EXPORTS = {
     "pick_device": "runtime",
     "seed_everything": "runtime",
     "quiet_logging": "runtime",
-    "resolve": "hub",
-    "is_online": "hub",
-    "registry_table": "hub",
-    "REGISTRY": "hub",
-    "check": "checks",
+    "resolve": "offline.hub",
+    "is_online": "offline.hub",
+    "registry_table": "offline.hub",
+    "REGISTRY": "offline.hub",
+    "check": "exercises.grading",
 }
 
 __all__ = sorted(_EXPORTS)

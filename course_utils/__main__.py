@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
 
     if args.command in ("lab", "test"):
-        from course_utils import launcher
+        from course_utils.repo import launcher
 
         if args.command == "lab":
             return launcher.lab(extra)
@@ -47,15 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     if extra:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
     if args.command == "doctor":
-        from course_utils.doctor import run_doctor
+        from course_utils.env.doctor import run_doctor
 
         return run_doctor()
     if args.command == "prefetch":
-        from course_utils.prefetch import prefetch
+        from course_utils.offline.prefetch import prefetch
 
         return prefetch()
     if args.command == "build-kit":
-        from course_utils.kit import build_kit
+        from course_utils.offline.kit import build_kit
 
         try:
             build_kit(args.names or None, force=args.force)
@@ -64,11 +64,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     if args.command == "colab-setup":
-        from course_utils.colab import colab_setup
+        from course_utils.env.colab import colab_setup
 
         return colab_setup(dry_run=args.dry_run)
     if args.command == "student-copies":
-        from course_utils.student_copies import build_student_copies
+        from course_utils.repo.student_copies import build_student_copies
 
         try:
             written = build_student_copies(args.out, args.paths or None)
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"wrote {len(written)} student notebooks to {args.out}/ (solutions removed)")
         return 0
-    from course_utils.notebooks import strip_notebooks
+    from course_utils.repo.notebook_files import strip_notebooks
 
     return strip_notebooks(args.paths)
 

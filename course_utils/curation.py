@@ -361,7 +361,7 @@ def raw_training_set(raw: Any, held_out: Sequence[str], threshold: float = 0.7) 
 
 
 def curated_dir() -> Path:
-    from course_utils.kit import kit_dir
+    from course_utils.offline.kit import kit_dir
 
     return kit_dir() / "curated-tweets"
 
@@ -378,7 +378,7 @@ def load_curated(folder: Path | None = None) -> Any:
     """The curated splits notebook 08 saved; built now (about a minute) if they are missing."""
     from datasets import load_dataset, load_from_disk
 
-    from course_utils.hub import resolve
+    from course_utils.offline.hub import resolve
 
     folder = folder or curated_dir()
     if (folder / "dataset_dict.json").is_file():

@@ -99,7 +99,7 @@ class Environment:
 
 def setup(seed: int = 0, device: str | None = None, quiet: bool = True) -> Environment:
     """First cell of every notebook: print one environment line and return it."""
-    from course_utils.hub import enter_offline_mode, is_online
+    from course_utils.offline.hub import enter_offline_mode, is_online
 
     online = is_online()
     if not online:

@@ -1,7 +1,7 @@
 """Fine-tuning a sequence classifier with `Trainer`: a recipe chosen from the hardware,
 checkpoints that resume, a guard against mixing runs, and the evaluation notebook 09 reports.
 
-The notebook and `python -m course_utils.fine_tune` (which `accelerate launch` runs on several
+The notebook and `python -m course_utils.train_classifier` (which `accelerate launch` runs on several
 GPUs) share every function here.
 """
 
@@ -136,7 +136,7 @@ def runs_dir() -> Path:
     cache. The test command points COURSE_RUNS at an empty folder, so tests always train."""
     import os
 
-    from course_utils.kit import kit_dir
+    from course_utils.offline.kit import kit_dir
 
     return Path(os.environ["COURSE_RUNS"]) if os.environ.get("COURSE_RUNS") else kit_dir() / "runs"
 
@@ -371,7 +371,7 @@ def notebook_09_classifier(device: str | None = None) -> Path:
     """The sentiment classifier notebook 09 trains (`runs/09-curated/final`); when it is missing,
     it is trained here the same way first (about 70 s on 2 CPU cores)."""
     from course_utils.curation import LABEL_NAMES, load_curated
-    from course_utils.hub import resolve
+    from course_utils.offline.hub import resolve
 
     folder = runs_dir() / "09-curated"
     if not (folder / "final" / "config.json").is_file():

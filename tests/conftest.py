@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from course_utils import hub
+from course_utils.offline import hub
 
 
 @pytest.fixture(autouse=True)

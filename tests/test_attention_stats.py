@@ -10,10 +10,10 @@ import pytest
 import torch
 from attention_fixtures import tiny_bert
 
-from course_utils import attention_stats as stats
-from course_utils.attention_data import query_key_of
-from course_utils.plots import attention_heatmap, head_grid, head_table, query_key_picture
-from course_utils.widgets import attention_explorer
+from course_utils.attention import stats
+from course_utils.attention.data import query_key_of
+from course_utils.attention.plots import attention_heatmap, head_grid, head_table, query_key_picture
+from course_utils.attention.explorer import attention_explorer
 
 matplotlib.use("Agg")
 N = 6

@@ -11,8 +11,8 @@ import pytest
 import torch
 from attention_fixtures import tiny_bert, tiny_t5
 
-from course_utils.attention_data import NO_ATTENTIONS, attention_of, seq2seq_attention_of
-from course_utils.attention_views import _bertviz_script, head_view, model_view
+from course_utils.attention.data import NO_ATTENTIONS, attention_of, seq2seq_attention_of
+from course_utils.attention.views import _bertviz_script, head_view, model_view
 
 
 def random_attention(layers=2, heads=3, queries=5, keys=None, seed=0):
@@ -53,7 +53,7 @@ def test_view_ids_are_deterministic_for_the_same_data():
 
 def test_a_fresh_run_gives_byte_identical_output():
     script = ("import hashlib, torch\n"
-              "from course_utils.attention_views import head_view\n"
+              "from course_utils.attention.views import head_view\n"
               "g = torch.Generator().manual_seed(3)\n"
               "a = torch.randn(2, 3, 6, 6, generator=g).softmax(-1)\n"
               "v = head_view(a, [str(i) for i in range(6)])\n"

@@ -1,8 +1,8 @@
-"""The budgets table of tests/bench_notebooks.py and the docs section it replaces."""
+"""The budgets table of tools/bench_notebooks.py and the docs section it replaces."""
 
 from __future__ import annotations
 
-import bench_notebooks as bench
+from tools import bench_notebooks as bench
 
 
 def row(name: str, wall: float, peak: float, error: str | None = None) -> dict:

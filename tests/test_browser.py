@@ -2,7 +2,7 @@
 in Notebook 7, in Debian's Chromium, offline (about 11 minutes for the whole course on 2 cores;
 COURSE_BROWSER_NOTEBOOKS="00 07" runs only those).
 
-tests/browser.py does the work; here it runs in a network namespace that has only a loopback
+tools/browser.py does the work; here it runs in a network namespace that has only a loopback
 interface (`unshare -n`), so the kernel and the page cannot reach any network. Where a namespace
 cannot be made, it runs with dead proxy settings for the kernel and every outside request
 blocked in the page. Screenshots and a report: test-artifacts/browser/.
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, plan, timeout_of
+from tools.browser import CHROMIUM, plan, timeout_of
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -54,7 +54,7 @@ def test_every_notebook_runs_in_jupyterlab_offline():
         pytest.skip(reason)
     chosen = os.environ.get("COURSE_BROWSER_NOTEBOOKS", "").split()
     runs = plan(chosen, None)
-    command = [sys.executable, str(ROOT / "tests" / "browser.py"), "--artifacts", str(ARTIFACTS),
+    command = [sys.executable, str(ROOT / "tools" / "browser.py"), "--artifacts", str(ARTIFACTS),
                *chosen]
     env = dict(os.environ)
     if can_isolate():

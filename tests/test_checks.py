@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_utils import checks
-from course_utils.checks import CheckFailed, WrongAnswer, check, exercise
+from course_utils.exercises.grading import CheckFailed, WrongAnswer, check, exercise
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def lenient(monkeypatch):
 
 
 def test_nb01_sentiment_label(offline, lenient, capsys):
-    from course_utils.exercises import course_pipeline, nb01
+    from course_utils.exercises.shared import course_pipeline, nb01
 
     label = course_pipeline("text-classification", nb01.SENTIMENT_ID)(nb01.REVIEW)[0]["label"]
     assert check("01.1", label)
@@ -123,7 +123,7 @@ def test_nb01_sentiment_label(offline, lenient, capsys):
 
 
 def test_nb01_count_places(offline, lenient, capsys):
-    from course_utils.exercises import course_pipeline, nb01
+    from course_utils.exercises.shared import course_pipeline, nb01
 
     tagger = course_pipeline("token-classification", nb01.NER_ID, aggregation_strategy="simple")
     places = sum(e["entity_group"] == "LOC" for e in tagger(nb01.TRAVEL))

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from course_utils import prefetch
+from course_utils.offline import prefetch
 from course_utils.__main__ import main
 
 

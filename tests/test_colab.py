@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import colab, runtime
-from course_utils.colab import (
+from course_utils.env import colab, runtime
+from course_utils.env.colab import (
     INSTALL_URL,
     in_colab,
     install_missing,
@@ -197,7 +197,7 @@ def test_colab_setup_dry_run_installs_nothing(monkeypatch, capsys):
 
 
 def test_test_colab_runs_the_colab_lane_with_the_other_arguments(monkeypatch):
-    from course_utils import launcher
+    from course_utils.repo import launcher
     from course_utils.__main__ import main
 
     calls = []
@@ -208,7 +208,7 @@ def test_test_colab_runs_the_colab_lane_with_the_other_arguments(monkeypatch):
 
 
 def test_the_colab_lane_pins_colabs_versions_and_not_torch():
-    from course_utils.launcher import COLAB_CONSTRAINTS, ROOT
+    from course_utils.repo.launcher import COLAB_CONSTRAINTS, ROOT
 
     pins = [line.split("#")[0].strip() for line in
             (ROOT / COLAB_CONSTRAINTS).read_text(encoding="utf-8").splitlines()]
@@ -217,7 +217,7 @@ def test_the_colab_lane_pins_colabs_versions_and_not_torch():
 
 
 def test_the_colab_lane_installs_under_colabs_constraints_only(monkeypatch, tmp_path):
-    from course_utils import launcher
+    from course_utils.repo import launcher
 
     calls: list[tuple[str, ...]] = []
     monkeypatch.setenv("COURSE_PINNED", "1")  # a workshop setting must not pin the lane to ours

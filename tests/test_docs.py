@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from course_utils.notebooks import ROOT, notebook_paths
+from course_utils.repo.notebook_files import ROOT, notebook_paths
 
 BENCHMARKS = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
 GUIDE = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")

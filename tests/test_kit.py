@@ -4,8 +4,8 @@ import types
 
 import pytest
 
-from course_utils import kit
-from course_utils.kit import MANIFEST, StandIn, build_standin, is_ready, manifest_problem
+from course_utils.offline import kit
+from course_utils.offline.kit import MANIFEST, StandIn, build_standin, is_ready, manifest_problem
 
 
 @pytest.fixture
@@ -27,8 +27,8 @@ def toy_recipe(monkeypatch):
         (out / "weights.bin").write_bytes(b"x" * 100)
 
     module = types.SimpleNamespace(build_toy=build_toy)
-    monkeypatch.setitem(sys.modules, "course_utils.standins", module)
-    monkeypatch.setattr("course_utils.standins", module, raising=False)
+    monkeypatch.setitem(sys.modules, "course_utils.offline.recipes", module)
+    monkeypatch.setattr("course_utils.offline.recipes", module, raising=False)
     monkeypatch.setitem(kit.STANDINS, "toy", StandIn("toy", "a toy", 1, recipe="build_toy"))
     return calls
 

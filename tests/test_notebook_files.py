@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.colab import STABLE_REF, setup_cell
-from course_utils.hub import REGISTRY
-from course_utils.notebooks import is_checked, source_of, strip_notebook
+from course_utils.env.colab import STABLE_REF, setup_cell
+from course_utils.offline.hub import REGISTRY
+from course_utils.repo.notebook_files import is_checked, source_of, strip_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -82,7 +82,7 @@ def test_anatomy(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_exercise_has_a_solution_and_a_check(path):
-    from course_utils.student_copies import exercises_of, problems
+    from course_utils.repo.student_copies import exercises_of, problems
 
     keys = [e.key for e in exercises_of(load(path), path.name)]
     assert keys, f"{path.name} has no exercises"
@@ -92,7 +92,7 @@ def test_every_exercise_has_a_solution_and_a_check(path):
 
 
 def test_checked_cells_are_recognised_as_nbval_does():
-    from course_utils.notebooks import is_checked
+    from course_utils.repo.notebook_files import is_checked
 
     assert is_checked({"metadata": {"tags": ["nbval-check-output"]}, "source": "x"})
     assert is_checked({"metadata": {}, "source": "x = 1\n# NBVAL_CHECK_OUTPUT\n"})
@@ -122,8 +122,8 @@ def test_every_numbered_notebook_is_covered():
 
 @pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
 def test_setup_cell_is_the_canonical_one(path):
-    """The first code cell is course_utils.colab.SETUP_CELL, differing only in what it imports
-    from course_utils after setup: `python -c "from course_utils.colab import setup_cell;
+    """The first code cell is course_utils.env.colab.SETUP_CELL, differing only in what it imports
+    from course_utils after setup: `python -c "from course_utils.env.colab import setup_cell;
     print(setup_cell(['resolve', 'setup']))"` prints the cell to paste."""
     cell = next(c for c in load(path)["cells"] if c["cell_type"] == "code")
     source = source_of(cell)
@@ -131,7 +131,7 @@ def test_setup_cell_is_the_canonical_one(path):
     assert imports, f"{path.name}: the setup cell imports nothing from course_utils"
     names = [name.strip() for name in imports[-1].split(",")]
     assert source == setup_cell(names), (
-        f"{path.name}: the setup cell differs from course_utils.colab.setup_cell({names!r})")
+        f"{path.name}: the setup cell differs from course_utils.env.colab.setup_cell({names!r})")
 
 
 @pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)

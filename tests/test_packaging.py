@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from course_utils.doctor import version_tuple
+from course_utils.env.doctor import version_tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = "python -m course_utils lab"

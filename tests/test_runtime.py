@@ -62,7 +62,7 @@ def test_setup_prints_one_environment_line(offline, capsys):
 def test_quiet_logging_hides_load_bars(offline, capfd):
     from transformers import AutoModel
 
-    from course_utils.kit import standin_path
+    from course_utils.offline.kit import standin_path
     from course_utils.runtime import quiet_logging
 
     quiet_logging(True)

@@ -3,16 +3,16 @@ builds it first (python -m course_utils build-kit)."""
 
 import pytest
 
-from course_utils import standins
-from course_utils.kit import STANDINS, ensure_standin, is_ready
-from course_utils.standins import english_number, french_number, ner_sentences
+from course_utils.offline import recipes
+from course_utils.offline.kit import STANDINS, ensure_standin, is_ready
+from course_utils.offline.recipes import english_number, french_number, ner_sentences
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
 def quiet():
-    standins._quiet()
+    recipes._quiet()
 
 
 def path(name):
@@ -47,7 +47,7 @@ def test_ner_sentences_are_tagged_word_by_word():
 
 
 def test_tweets_keep_their_mess():
-    rows = standins.read_tweets()
+    rows = recipes.read_tweets()
     assert len(rows) == 38158
     assert sum(1 for r in rows if "Õ" in r["text"]) > 100, "mojibake is left in for notebook 08"
 
@@ -101,7 +101,7 @@ def test_tiny_t5_translates_every_number():
     tokenizer = AutoTokenizer.from_pretrained(path("tiny-t5"))
     model = AutoModelForSeq2SeqLM.from_pretrained(path("tiny-t5"))
     numbers = range(1, 100)
-    sources = [standins.T5_PREFIX + english_number(n) for n in numbers]
+    sources = [recipes.T5_PREFIX + english_number(n) for n in numbers]
     outputs = model.generate(**tokenizer(sources, return_tensors="pt", padding=True))
     got = tokenizer.batch_decode(outputs, skip_special_tokens=True)
     right = sum(g == french_number(n) for g, n in zip(got, numbers))
@@ -116,8 +116,8 @@ def test_tiny_t5_summarises_unseen_match_reports():
     tokenizer = AutoTokenizer.from_pretrained(path("tiny-t5"))
     model = AutoModelForSeq2SeqLM.from_pretrained(path("tiny-t5"))
     rng = random.Random(12345)  # not the seed the recipe trained on
-    reports = [standins.match_report(rng) for _ in range(100)]
-    sources = [standins.SUMMARY_PREFIX + text for text, _ in reports]
+    reports = [recipes.match_report(rng) for _ in range(100)]
+    sources = [recipes.SUMMARY_PREFIX + text for text, _ in reports]
     outputs = model.generate(**tokenizer(sources, return_tensors="pt", padding=True),
                              num_beams=4)
     got = tokenizer.batch_decode(outputs, skip_special_tokens=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import student_copies
-from course_utils.notebooks import ROOT, notebook_paths
+from course_utils.repo import student_copies
+from course_utils.repo.notebook_files import ROOT, notebook_paths
 
 
 def digest(paths):

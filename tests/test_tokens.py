@@ -49,7 +49,7 @@ def test_highlight_rejects_offsets_of_another_text():
 def test_real_tokenizers(offline):
     from transformers import AutoTokenizer
 
-    from course_utils.kit import standin_path
+    from course_utils.offline.kit import standin_path
 
     tok = AutoTokenizer.from_pretrained(str(standin_path("minilm")))
     assert fertility(tok, "unbelievably") > 1

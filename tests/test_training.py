@@ -144,7 +144,7 @@ def test_evaluation_reports_baseline_confusion_and_mistakes(tiny_model, tmp_path
 
 
 def test_the_script_trains_resumes_and_reports(tiny_model, tmp_path, capsys):
-    from course_utils import fine_tune as script
+    from course_utils import train_classifier as script
 
     data = tmp_path / "data"
     splits().save_to_disk(str(data))
@@ -169,7 +169,7 @@ def test_the_script_runs_under_accelerate_launch_on_two_processes(tiny_model, tm
     splits().save_to_disk(str(data))
     command = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes",
                "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "-m", "course_utils.fine_tune", "--data", str(data), "--model", tiny_model,
+               "-m", "course_utils.train_classifier", "--data", str(data), "--model", tiny_model,
                "--output", str(tmp_path / "ddp"), "--max-steps", "4"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})

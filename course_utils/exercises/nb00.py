@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_text, close_to, exercise
-from course_utils.exercises import grade_best_match, sentence_model
-from course_utils.hub import REGISTRY
+from course_utils.exercises.grading import WrongAnswer, as_text, close_to, exercise
+from course_utils.exercises.shared import grade_best_match, sentence_model
+from course_utils.offline.hub import REGISTRY
 
 PAIR = ("A cat sits on the mat.", "A kitten is resting on a rug.")
 STRETCH = (2.0, 3.0)  # many models' embeddings are not unit length; MiniLM's are

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_int, as_text, exercise
-from course_utils.exercises import course_pipeline
+from course_utils.exercises.grading import WrongAnswer, as_int, as_text, exercise
+from course_utils.exercises.shared import course_pipeline
 
 SENTIMENT_ID = "cardiffnlp/twitter-roberta-base-sentiment-latest"
 NER_ID = "dslim/bert-base-NER"

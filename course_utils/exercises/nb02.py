@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_int, close_to, exercise
+from course_utils.exercises.grading import WrongAnswer, as_int, close_to, exercise
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -18,7 +18,7 @@ GERMAN = "Die Donaudampfschifffahrtsgesellschaft baut neue Schiffe."
 def _tokenizer(hub_id: str) -> Any:
     from transformers import AutoTokenizer
 
-    from course_utils.hub import resolve
+    from course_utils.offline.hub import resolve
 
     return AutoTokenizer.from_pretrained(resolve(hub_id, announce=False))
 

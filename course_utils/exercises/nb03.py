@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_int, as_ints, exercise
+from course_utils.exercises.grading import WrongAnswer, as_int, as_ints, exercise
 
 
 @exercise("03.1", "The causal mask for 5 positions, as a (5, 5) boolean tensor",

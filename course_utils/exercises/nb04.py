@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.checks import WrongAnswer, close_to, exercise
-from course_utils.exercises import grade_best_match, sentence_model
+from course_utils.exercises.grading import WrongAnswer, close_to, exercise
+from course_utils.exercises.shared import grade_best_match, sentence_model
 
 SENTENCE = "Encoders read the whole sentence at once."
 QUERY = "Which animal purrs?"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_number, exercise
+from course_utils.exercises.grading import WrongAnswer, as_number, exercise
 
 
 @exercise("05.1", "Tokens top_p=0.8 keeps from A..E with probabilities 0.45, 0.25, 0.15, 0.10, "

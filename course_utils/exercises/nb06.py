@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.checks import as_ints, as_text, exercise
+from course_utils.exercises.grading import as_ints, as_text, exercise
 
 
 @exercise("06.1", "Decoder input ids under teacher forcing for target [5, 9, 1], start token 0",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_ints, as_number, exercise
+from course_utils.exercises.grading import WrongAnswer, as_ints, as_number, exercise
 
 
 @exercise("07.1", "The (layer, head) of MiniLM that attends to the previous token",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_number, as_text, exercise
+from course_utils.exercises.grading import WrongAnswer, as_number, as_text, exercise
 
 
 @exercise("08.1", "normalise_text('RT @nasa:  Launch   today! https://t.co/x1 ')",

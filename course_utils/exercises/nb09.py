@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course_utils.checks import as_int, as_number, exercise
+from course_utils.exercises.grading import as_int, as_number, exercise
 
 
 @exercise("09.1", "Accuracy of always predicting the majority label on a test set of 50 "

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course_utils.checks import WrongAnswer, as_number, as_text, exercise
-from course_utils.exercises import sentence_model
+from course_utils.exercises.grading import WrongAnswer, as_number, as_text, exercise
+from course_utils.exercises.shared import sentence_model
 
 SENTENCE = "She told her brother that the king would visit her."
 ENGLISH = "The children are playing in the garden because the weather is nice today."
@@ -40,7 +40,7 @@ def counterfactual_copy(answer: Any) -> str | None:
 def _smollm2_tokens(text: str) -> int:
     from transformers import AutoTokenizer
 
-    from course_utils.hub import resolve
+    from course_utils.offline.hub import resolve
 
     tokenizer = AutoTokenizer.from_pretrained(resolve("HuggingFaceTB/SmolLM2-135M-Instruct",
                                                       announce=False))

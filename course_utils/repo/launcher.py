@@ -25,7 +25,7 @@ import time
 import venv
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIRST_NOTEBOOK = "notebooks/00_setup_and_tour.ipynb"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 STAMP = ".course-env-stamp"

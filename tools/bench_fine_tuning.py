@@ -1,6 +1,6 @@
 """Benchmark: training throughput of a naive recipe against the course's, same data, same steps.
 
-    HF_HUB_OFFLINE=1 python tests/bench_fine_tuning.py [steps]        (default 40 steps)
+    HF_HUB_OFFLINE=1 python tools/bench_fine_tuning.py [steps]        (default 40 steps)
 
 Naive: every text padded to 128 tokens, fp32, random batches of 8 (the Trainer's default
 batch). Course: `choose_recipe()` for this machine (dynamic padding, length grouping, and on a
@@ -21,7 +21,7 @@ import time
 import torch
 
 from course_utils.curation import load_curated
-from course_utils.hub import resolve
+from course_utils.offline.hub import resolve
 from course_utils.runtime import pick_device, quiet_logging
 from course_utils.training import build_trainer, choose_recipe, naive_recipe, tokenize
 
@@ -89,7 +89,7 @@ def main() -> None:
         run(recipe, splits, model_id, 2)  # warm up
         results[name] = (recipe, run(recipe, splits, model_id, steps))
     peak = measured_bf16_peak() if device.startswith("cuda") else None
-    from course_utils.hub import hub_offline_flag
+    from course_utils.offline.hub import hub_offline_flag
 
     stand_in = " (MiniLM offline)" if hub_offline_flag() else ""
     print(f"device {device}{' ' + torch.cuda.get_device_name(0) if peak else ''}, {steps} steps, "

@@ -6,7 +6,7 @@ loads from the local Hub cache. Offline, it says so for each item and exits non-
 
 from __future__ import annotations
 
-from course_utils.hub import REGISTRY, Entry, hub_offline_flag, is_cached, is_online
+from course_utils.offline.hub import REGISTRY, Entry, hub_offline_flag, is_cached, is_online
 
 # Weights as safetensors only (never pickled .bin), plus configs, tokenizers and data files.
 ALLOW = ["*.json", "*.safetensors", "*.txt", "*.model", "*.spm", "*.jinja", "*.tiktoken",

@@ -1,6 +1,6 @@
 """Benchmark: SmolLM2 writing 200 new tokens greedily on CPU, with and without the KV cache.
 
-    HF_HUB_OFFLINE=1 python tests/bench_decoding.py [new_tokens]
+    HF_HUB_OFFLINE=1 python tools/bench_decoding.py [new_tokens]
 
 Both runs use course_utils.decoding.generate_by_hand (the loop notebook 05 writes), so they must
 produce the same tokens; the script checks that, then prints a Markdown table. Target: the cache
@@ -16,7 +16,7 @@ import time
 import torch
 
 from course_utils.decoding import generate_by_hand, seconds_per_token
-from course_utils.hub import resolve
+from course_utils.offline.hub import resolve
 from course_utils.runtime import quiet_logging
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."

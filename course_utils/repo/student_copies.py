@@ -18,7 +18,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from course_utils.notebooks import ROOT, notebook_paths, notebook_text, source_of
+from course_utils.repo.notebook_files import ROOT, notebook_paths, notebook_text, source_of
 
 SOLUTION_TAG = "solution"
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\d\d\.\d+)["']""")
@@ -57,7 +57,7 @@ def exercises_of(nb: dict[str, Any], name: str = "notebook") -> list[Exercise]:
 
 def problems(paths: list[str] | None = None) -> list[str]:
     """What is wrong with the course's exercises: every message names the notebook and the fix."""
-    from course_utils.checks import EXERCISES, find_exercise
+    from course_utils.exercises.grading import EXERCISES, find_exercise
 
     messages = []
     used: set[str] = set()

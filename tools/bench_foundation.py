@@ -1,8 +1,8 @@
 """Benchmark of the foundation: import cost, building the offline kit from nothing, resolving
 every registry entry, and executing notebook 00 offline. Prints a Markdown table.
 
-    python tests/bench_foundation.py            # uses a fresh, temporary kit folder
-    python tests/bench_foundation.py --reuse    # keeps ~/.cache/transformers-course
+    python tools/bench_foundation.py            # uses a fresh, temporary kit folder
+    python tools/bench_foundation.py --reuse    # keeps ~/.cache/transformers-course
 
 Peak memory is the largest resident size of any process the step started (resource module),
 or of the kernel for the notebook.
@@ -54,7 +54,7 @@ def main() -> None:
         seconds, peak = run([PY, "-m", "course_utils", "build-kit"], env)
         rows.append(("build the whole offline kit", f"{seconds:.0f} s", f"{peak:.2f} GB",
                      "at most 5 min, 3 GB"))
-        resolve_all = ("import time; from course_utils.hub import REGISTRY, resolve; "
+        resolve_all = ("import time; from course_utils.offline.hub import REGISTRY, resolve; "
                        "t = time.perf_counter(); [resolve(h, announce=False) for h in REGISTRY]; "
                        "print(time.perf_counter() - t)")
         out = subprocess.run([PY, "-c", resolve_all], env=env, capture_output=True, text=True,
@@ -62,8 +62,8 @@ def main() -> None:
         rows.append(("resolve every registry entry",
                      f"{float(out):.3f} s", "-", "at most 2 s"))
         os.environ.update(env)
-        sys.path.insert(0, str(Path(__file__).parent))
-        from bench_notebooks import run_notebook
+        sys.path.insert(0, str(ROOT))
+        from tools.bench_notebooks import run_notebook
 
         nb00 = run_notebook(ROOT / "notebooks" / "00_setup_and_tour.ipynb")
         rows.append(("execute notebook 00 offline", f"{nb00['wall']:.0f} s",

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from course_utils.attention_data import stack_attention
+from course_utils.attention.data import stack_attention
 
 
 def _square(weights: Any) -> Any:

@@ -37,7 +37,7 @@ import importlib.util
 
 if importlib.util.find_spec("course_utils") is None:
     %pip install -q --no-deps "course-utils @ {INSTALL_URL}"
-from course_utils.colab import install_missing
+from course_utils.env.colab import install_missing
 
 install_missing()
 
@@ -82,7 +82,7 @@ def installed_version(package: str) -> str | None:
 
 def course_requirements() -> list[tuple[str, str | None]]:
     """(package, lower bound) of each course requirement a notebook needs."""
-    from course_utils.doctor import requirements
+    from course_utils.env.doctor import requirements
 
     skip = {_norm(n) for n in NOT_FOR_NOTEBOOKS}
     return [(name, low) for name, low in requirements() if _norm(name) not in skip]
@@ -107,7 +107,7 @@ def make_plan(colab: bool, online: Callable[[], bool], version_of: VersionOf = i
               requirements: Requirements | None = None) -> Plan:
     """Work out what is missing. `online` is called only when a kit package is missing, on Colab
     (elsewhere the kit's packages are ordinary requirements, for a later offline session)."""
-    from course_utils.doctor import version_tuple
+    from course_utils.env.doctor import version_tuple
 
     reqs = list(course_requirements() if requirements is None else requirements)
     kit = {_norm(p) for p in KIT_PACKAGES}
@@ -136,7 +136,7 @@ def run_pip(args: Sequence[str]) -> int:
 
 
 def _hub_answers() -> bool:
-    from course_utils.hub import is_online
+    from course_utils.offline.hub import is_online
 
     return is_online()
 

@@ -2,13 +2,13 @@
 memory limit; report wall time, peak kernel memory and (for 01) the time from kernel start to
 the first pipeline result; check the course's budgets; write the table into docs/benchmarks.md.
 
-    .venv/bin/python tests/bench_notebooks.py                  # every notebook: the budgets run
-    .venv/bin/python tests/bench_notebooks.py notebooks/01_pipelines.ipynb ...
-    .venv/bin/python tests/bench_notebooks.py --batching       # also time batched MiniLM calls
+    .venv/bin/python tools/bench_notebooks.py                  # every notebook: the budgets run
+    .venv/bin/python tools/bench_notebooks.py notebooks/01_pipelines.ipynb ...
+    .venv/bin/python tools/bench_notebooks.py --batching       # also time batched MiniLM calls
 
 Budgets: every notebook at most 1.5 GB of peak kernel memory (resident, sampled every 0.1 s),
 the whole course at most 20 minutes on 2 cores. Each kernel starts under a hard 2 GiB data limit
-(RLIMIT_DATA, tests/kernel_limits.py; COURSE_KERNEL_DATA_LIMIT changes it), so a notebook that
+(RLIMIT_DATA, course_utils/repo/kernel_limits.py; COURSE_KERNEL_DATA_LIMIT changes it), so a notebook that
 would not fit on Binder fails in the cell that allocates too much. Notebooks train into an
 empty runs folder (COURSE_RUNS, as in the test command), so notebook 09 trains from scratch.
 
@@ -31,7 +31,7 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-import kernel_limits
+from course_utils.repo import kernel_limits
 import nbformat
 import psutil
 from nbclient import NotebookClient
@@ -42,7 +42,7 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 FIRST_RESULT_MARK = "pipeline("  # the first cell that builds and runs a pipeline
 PEAK_BUDGET_GB = 1.5  # per notebook, peak kernel memory (resident)
 TOTAL_BUDGET_S = 20 * 60  # the whole course, on 2 cores
-BEGIN = "<!-- budgets:begin (written by tests/bench_notebooks.py: edits here are overwritten) -->"
+BEGIN = "<!-- budgets:begin (written by tools/bench_notebooks.py: edits here are overwritten) -->"
 END = "<!-- budgets:end -->"
 
 
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     print("budgets " + ("met" if ok else "MISSED"))
     if not args.no_docs:
         argv_text = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-        command = (".venv/bin/python tests/bench_notebooks.py " + argv_text).strip()
+        command = (".venv/bin/python tools/bench_notebooks.py " + argv_text).strip()
         write_docs(section(lines, ok, command, limit))
         print(f"wrote the table into {DOCS.relative_to(ROOT)}")
     if args.batching:

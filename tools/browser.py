@@ -1,6 +1,6 @@
 """Run notebooks in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium, Playwright.
 
-    python tests/browser.py [--artifacts DIR] [--frontends lab,notebook] [NOTEBOOK ...]
+    python tools/browser.py [--artifacts DIR] [--frontends lab,notebook] [NOTEBOOK ...]
 
 NOTEBOOK is a name, a path or a number (07). Default: every notebooks/NN_*.ipynb in JupyterLab 4,
 and notebook 07 once more in Notebook 7 (--frontends runs every named notebook in each front end
@@ -17,7 +17,7 @@ tests/test_browser.py runs this in a network namespace with only a loopback inte
 the kernel nor the page can reach any network.
 
 Like the notebook tests, the server and its kernels run offline, with strict checks, under
-Binder's memory limit (RLIMIT_DATA, tests/kernel_limits.py) and with an empty runs folder of
+Binder's memory limit (RLIMIT_DATA, course_utils/repo/kernel_limits.py) and with an empty runs folder of
 their own (made inside $COURSE_RUNS when set), so notebook 09 trains and never resumes a run.
 JupyterLab reads binder/overrides.json as its settings overrides, as on Binder: the report says
 whether the server turned the news prompt off.
@@ -39,7 +39,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import kernel_limits
+from course_utils.repo import kernel_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")

@@ -21,7 +21,7 @@ class Entry:
     hub_id: str
     kind: Kind
     task: str
-    standin: str  # a name in course_utils.kit.STANDINS
+    standin: str  # a name in course_utils.offline.kit.STANDINS
     why: str  # why this stand-in was chosen
     differs: str  # how outputs differ from the real thing, said to the learner
 
@@ -212,9 +212,9 @@ def resolve(hub_id: str, *, announce: bool = True) -> str:
         raise OfflineError(
             f"{hub_id} cannot be loaded: the Hugging Face Hub is out of reach (offline) and the "
             "course has no stand-in for it. Fix: run `python -m course_utils prefetch` while "
-            "online, or add an Entry for it to REGISTRY in course_utils/hub.py."
+            "online, or add an Entry for it to REGISTRY in course_utils/offline/hub.py."
         )
-    from course_utils.kit import STANDINS, ensure_standin
+    from course_utils.offline.kit import STANDINS, ensure_standin
 
     enter_offline_mode()
     path = ensure_standin(entry.standin)
@@ -225,7 +225,7 @@ def resolve(hub_id: str, *, announce: bool = True) -> str:
 
 def registry_table() -> str:
     """The registry as a Markdown table: Hub ID, task, stand-in, how outputs differ."""
-    from course_utils.kit import STANDINS
+    from course_utils.offline.kit import STANDINS
 
     rows = ["| Hub ID | task | offline stand-in | how outputs differ |", "|---|---|---|---|"]
     for e in REGISTRY.values():

@@ -1,6 +1,6 @@
 """Benchmark: the size and build time of the attention views for inputs of growing length.
 
-    HF_HUB_OFFLINE=1 python tests/bench_attention_views.py
+    HF_HUB_OFFLINE=1 python tools/bench_attention_views.py
 
 MiniLM (6 layers, 12 heads) reads the first N word pieces of a paragraph; the script builds the
 head view and the model view with their defaults and prints a Markdown table of output size
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 
-from course_utils.attention_data import attention_of
-from course_utils.attention_views import head_view, model_view
-from course_utils.hub import resolve
+from course_utils.attention.data import attention_of
+from course_utils.attention.views import head_view, model_view
+from course_utils.offline.hub import resolve
 from course_utils.runtime import quiet_logging
 
 PARAGRAPH = (

@@ -192,7 +192,7 @@ def query_key_of(model: Any, tokenizer: Any, text: str, layer: int, head: int) -
     layer's own weights and its input hidden states, with the model's attention to compare."""
     import torch
 
-    from course_utils.attention import split_heads
+    from course_utils.attention.layers import split_heads
 
     _check_text(text)
     encoder = getattr(getattr(model, "base_model", model), "encoder", None)

@@ -49,7 +49,7 @@ def requirements() -> list[tuple[str, str | None]]:
     except metadata.PackageNotFoundError:
         pass
     if not lines:
-        file = Path(__file__).resolve().parent.parent / "requirements.txt"
+        file = Path(__file__).resolve().parents[2] / "requirements.txt"
         if file.is_file():
             lines = [ln.split("#")[0] for ln in file.read_text(encoding="utf-8").splitlines()]
     found = []
@@ -115,7 +115,7 @@ def check_memory() -> Finding:
 
 
 def check_disk() -> Finding:
-    from course_utils.kit import kit_dir
+    from course_utils.offline.kit import kit_dir
 
     folder = kit_dir()
     probe = folder if folder.exists() else Path.home()
@@ -129,7 +129,7 @@ def check_disk() -> Finding:
 
 
 def check_hub() -> Finding:
-    from course_utils.hub import hub_offline_flag, is_online
+    from course_utils.offline.hub import hub_offline_flag, is_online
 
     if hub_offline_flag():
         return Finding("WARN", "hub", "offline by choice (HF_HUB_OFFLINE=1): stand-ins in use")
@@ -144,7 +144,7 @@ def check_standins(online: bool) -> list[Finding]:
     A stand-in that is not built yet but whose sources are installed is built the first time
     a notebook needs it, so it is a WARN; it is a FAIL only offline with its package missing.
     """
-    from course_utils.kit import STANDINS, is_ready, manifest_problem, package_dir, standin_path
+    from course_utils.offline.kit import STANDINS, is_ready, manifest_problem, package_dir, standin_path
 
     found = []
     for name, standin in STANDINS.items():
@@ -204,7 +204,7 @@ def _installed(package: str) -> bool:
 
 def diagnose() -> list[Finding]:
     """Every finding, in the order they are printed."""
-    from course_utils.hub import is_online
+    from course_utils.offline.hub import is_online
 
     findings = [check_python()]
     findings += [check_package(name, low) for name, low in requirements()]

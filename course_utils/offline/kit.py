@@ -31,7 +31,7 @@ class StandIn:
     version: int  # bump when the recipe changes, so old builds are rebuilt
     package: str | None = None  # pip package that ships the files (or the source of them)
     package_subdir: str = ""  # folder inside that package that is the stand-in itself
-    recipe: str | None = None  # function in course_utils.standins that builds it
+    recipe: str | None = None  # function in course_utils.offline.recipes that builds it
     seconds: int = 0  # measured build time on 2 cores, told to the learner
 
 
@@ -156,9 +156,9 @@ def build_standin(name: str, force: bool = False) -> Path:
         target = standin_path(name)
     if standin.recipe is None or (is_ready(name) and not force):
         return target
-    from course_utils import standins
+    from course_utils.offline import recipes
 
-    recipe = getattr(standins, standin.recipe)
+    recipe = getattr(recipes, standin.recipe)
     kit = kit_dir()
     kit.mkdir(parents=True, exist_ok=True)
     for stale in kit.glob(f".{name}.partial-*"):

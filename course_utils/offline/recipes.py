@@ -1,7 +1,7 @@
 """Recipes that build the offline stand-ins, each into an empty folder, deterministically.
 
 Each `build_*` function takes the folder to fill. They run in a separate process started by
-`python -m course_utils build-kit`; course_utils.kit checks and places what they write.
+`python -m course_utils build-kit`; course_utils.offline.kit checks and places what they write.
 Timings in kit.STANDINS were measured on 2 CPU cores.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from course_utils.kit import package_dir, standin_path
+from course_utils.offline.kit import package_dir, standin_path
 
 if TYPE_CHECKING:
     import torch

@@ -5,7 +5,7 @@ bertviz's own functions load require.js, d3 and jQuery from a CDN at run time (n
 offline or behind a firewall), send the drawing code as a second output that can run before
 require.js has loaded (a blank first Run All in JupyterLab), and give every view a random id.
 Here the drawing code is bertviz's own script, read from the installed package, run inside one
-HTML output with d3 and jQuery inlined from `course_utils/static/` (licences beside them):
+HTML output with d3 and jQuery inlined from `course_utils/attention/static/` (licences beside them):
 
 - nothing is fetched, so there is no race and nothing to block;
 - the id is a counter plus a hash of the data, so a fresh Run All gives the same output;
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_utils.attention_data import check_tokens, readable_tokens, stack_attention
+from course_utils.attention.data import check_tokens, readable_tokens, stack_attention
 
 STATIC = Path(__file__).parent / "static"
 LIBRARIES = ("d3-5.7.0.min.js", "jquery-3.7.1.slim.min.js")

@@ -1,7 +1,7 @@
 """Fine-tune the course's classifier from the command line, on one device or several.
 
-    python -m course_utils.fine_tune --output runs/minilm            # CPU, MPS or one GPU
-    accelerate launch -m course_utils.fine_tune --output runs/minilm # every GPU (DDP)
+    python -m course_utils.train_classifier --output runs/minilm            # CPU, MPS or one GPU
+    accelerate launch -m course_utils.train_classifier --output runs/minilm # every GPU (DDP)
 
 It trains on the curated tweets of notebook 08 (curating them first if they are missing) with the
 recipe `course_utils.training.choose_recipe` picks for the hardware: the same code as notebook 09.
@@ -17,12 +17,12 @@ from collections import Counter
 from pathlib import Path
 
 from course_utils.curation import LABEL_NAMES, load_curated
-from course_utils.hub import resolve
+from course_utils.offline.hub import resolve
 from course_utils.training import choose_recipe, evaluate, fine_tune, is_main_process
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.fine_tune",
+    parser = argparse.ArgumentParser(prog="python -m course_utils.train_classifier",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--output", required=True, help="folder for checkpoints and the model")
     parser.add_argument("--model", default="distilbert/distilbert-base-uncased",

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECK_TAG = "nbval-check-output"
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 

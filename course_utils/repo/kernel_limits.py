@@ -18,8 +18,8 @@ units); 0 or off lifts it. Unset: 2G on Linux without an NVIDIA GPU, none elsewh
 context maps far more address space than it uses; macOS does not enforce the limit).
 
 Used by the notebook tests (conftest.py at the root, for nbval's kernels), by
-tests/bench_notebooks.py and by tests/browser.py (the JupyterLab server and its kernels).
-Standard library only (and course_utils.launcher, which is too).
+tools/bench_notebooks.py and by tools/browser.py (the JupyterLab server and its kernels).
+Standard library only (and course_utils.repo.launcher, which is too).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import re
 import sys
 from collections.abc import Callable
 
-from course_utils.launcher import has_nvidia_gpu
+from course_utils.repo.launcher import has_nvidia_gpu
 
 ENV = "COURSE_KERNEL_DATA_LIMIT"
 BINDER_BYTES = 2 * 1024**3  # Binder: 1 GiB guaranteed, 2 GiB at most
