@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "setup": "runtime",
     "pick_device": "runtime",
-    "seed_everything": "runtime",
-    "quiet_logging": "runtime",
+    "seed_everything": "env.reproducibility",
+    "quiet_logging": "env.reproducibility",
     "resolve": "offline.hub",
     "is_online": "offline.hub",
     "registry_table": "offline.hub",

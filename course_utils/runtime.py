@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
-import random
 from dataclasses import dataclass
 from importlib import metadata
+
+from course_utils.env.reproducibility import quiet_logging, seed_everything
 
 DEVICES = ("cuda", "mps", "cpu")
 KEY_PACKAGES = ("torch", "transformers", "datasets")
@@ -43,35 +44,6 @@ def pick_device(prefer: str | None = None) -> str:
             "`python -m course_utils doctor` tells what is missing."
         )
     return wanted
-
-
-def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy (if installed) and torch, so a rerun gives the same numbers."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    random.seed(seed)
-    try:
-        import numpy
-
-        numpy.random.seed(seed)
-    except ImportError:
-        pass
-    import torch
-
-    torch.manual_seed(seed)
-
-
-def quiet_logging(quiet: bool = True) -> None:
-    """Hide transformers' and the Hub's load bars and load reports (warnings and errors stay)."""
-    level = "error" if quiet else "warning"
-    os.environ["TRANSFORMERS_VERBOSITY"] = level
-    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1" if quiet else "0"
-    from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
-    from transformers.utils import logging
-
-    (disable_progress_bars if quiet else enable_progress_bars)()
-    logging.set_verbosity_error() if quiet else logging.set_verbosity_warning()
-    (logging.disable_progress_bar if quiet else logging.enable_progress_bar)()
 
 
 def version_of(package: str) -> str:

@@ -14,7 +14,7 @@ import time
 from course_utils.attention.data import attention_of
 from course_utils.attention.views import head_view, model_view
 from course_utils.offline.hub import resolve
-from course_utils.runtime import quiet_logging
+from course_utils import quiet_logging
 
 PARAGRAPH = (
     "The lighthouse keeper climbed the narrow stairs every evening, lit the great lamp and "

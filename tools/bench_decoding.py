@@ -17,7 +17,7 @@ import torch
 
 from course_utils.decoding import generate_by_hand, seconds_per_token
 from course_utils.offline.hub import resolve
-from course_utils.runtime import quiet_logging
+from course_utils import quiet_logging
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 

@@ -22,7 +22,7 @@ import torch
 
 from course_utils.curation import load_curated
 from course_utils.offline.hub import resolve
-from course_utils.runtime import pick_device, quiet_logging
+from course_utils import pick_device, quiet_logging
 from course_utils.training import build_trainer, choose_recipe, naive_recipe, tokenize
 
 
