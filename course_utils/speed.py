@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from course_utils.tokens import check_texts
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -18,22 +20,6 @@ class Timing:
     batch_size: int
     seconds: float
     items_per_second: float
-
-
-def validate_texts(texts: Any, what: str = "texts") -> list[str]:
-    """A non-empty list of non-empty strings, or a ValueError that says which item is wrong."""
-    if isinstance(texts, str) or not isinstance(texts, Sequence):
-        raise ValueError(f"{what} must be a list of strings, got {type(texts).__name__}; "
-                         "wrap a single text in a list: [text]")
-    if not texts:
-        raise ValueError(f"{what} is empty: give at least one string")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise ValueError(f"{what}[{i}] is {type(text).__name__}, not a string: "
-                             f"{text!r:.40}")
-        if not text.strip():
-            raise ValueError(f"{what}[{i}] is an empty string: remove it or give it some text")
-    return list(texts)
 
 
 def sentences_from(texts: Sequence[str], count: int, min_words: int = 4) -> list[str]:
@@ -69,7 +55,7 @@ def compare_batching(pipe: Callable[..., Any], texts: Sequence[str],
     With `sort_by_length`, one more run uses the largest batch size on the texts sorted by
     length (less padding). `call_kwargs` go to every call (e.g. return_tensors=True).
     """
-    items = validate_texts(texts)
+    items = check_texts(texts)
     if not batch_sizes or any(not isinstance(b, int) or b < 1 for b in batch_sizes):
         raise ValueError(f"batch_sizes must be positive integers, got {batch_sizes!r}")
     pipe(items[:2], **call_kwargs)  # warm up: first calls pay for lazy initialisation
@@ -103,7 +89,7 @@ class Padding:
 def padding_cost(tokenizer: Any, texts: Sequence[str], batch_size: int,
                  seed: int = 0) -> list[Padding]:
     """Padding in batches of shuffled texts against batches of texts sorted by length."""
-    items = validate_texts(texts)
+    items = check_texts(texts)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     lengths = [len(ids) for ids in tokenizer(items, truncation=True)["input_ids"]]

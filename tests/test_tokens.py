@@ -1,6 +1,14 @@
+import re
+
 import pytest
 
-from course_utils.tokens import fertility, highlight_tokens, round_trip
+from course_utils.tokens import (
+    check_text,
+    check_texts,
+    fertility,
+    highlight_tokens,
+    round_trip,
+)
 
 
 class SpaceTokenizer:
@@ -23,6 +31,25 @@ def test_fertility_counts_tokens_per_word():
 def test_fertility_bad_input(bad, words):
     with pytest.raises(ValueError, match=words):
         fertility(SpaceTokenizer(), bad)
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("", "source is empty: give it at least one word"),
+    (3, "source must be a string, got int 3; pass the text itself")])
+def test_check_text_says_what_was_wrong_and_what_to_do(bad, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        check_text(bad, "source")
+    assert check_text(" a ") == " a "
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("one text", "texts must be a list of strings, got str; wrap a single text in a list"),
+    (None, "list of strings"), ((), "texts is empty"), (["a", ""], "texts[1] is empty"),
+    (["a", 3], "texts[1] must be a string, got int")])
+def test_check_texts_names_the_bad_item(bad, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        check_texts(bad)
+    assert check_texts(("a", "b")) == ["a", "b"]
 
 
 def test_round_trip_reports_loss():

@@ -41,7 +41,7 @@ def main() -> None:
         row = [str(len(found.tokens))]
         for view in (head_view, model_view):
             started = time.perf_counter()
-            built = view(found.weights, found.tokens, max_tokens=count)
+            built = view(found, max_tokens=count)
             row += [f"{built.size_bytes / 1e6:.2f} MB", f"{time.perf_counter() - started:.2f} s"]
             sizes[(view.__name__, len(found.tokens))] = built.size_bytes
         print("| " + " | ".join(row) + " |")

@@ -8,14 +8,16 @@ with one clear message instead of a blank picture.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from course_utils.tokens import check_text
 
 NO_ATTENTIONS = (
     "there are no attention weights to show: the model was run without them. Load it with "
     "attn_implementation='eager' (the default 'sdpa' kernel never forms the weights) and call "
-    "it with output_attentions=True; course_utils.attention_of(model, tokenizer, text) does both "
-    "checks for you.")
+    "it with output_attentions=True; course_utils.attention.data.attention_of(model, tokenizer, "
+    "text) does both checks for you.")
 
 
 def stack_attention(attention: Any, name: str = "attention") -> Any:
@@ -84,36 +86,93 @@ def readable_tokens(tokens: Sequence[str]) -> list[str]:
             for t in tokens]
 
 
+def _square(weights: Any, name: str) -> int:
+    """The number of tokens of a self-attention stack, refused unless queries = keys."""
+    queries, keys = weights.shape[-2:]
+    if queries != keys:
+        raise ValueError(f"{name} is self-attention, so it must be square (queries = keys), got "
+                         f"{queries}x{keys}; for cross-attention use Seq2SeqAttention or "
+                         "seq2seq_attention_of(model, tokenizer, source)")
+    return int(keys)
+
+
+@dataclass
+class AttentionPart:
+    """One block of attention a view draws: its name in the view's menu (None when it is the
+    only one), weights (layers, heads, queries, keys) and the tokens of the queries and keys."""
+
+    name: str | None
+    weights: Any
+    queries: list[str]
+    keys: list[str]
+
+
 @dataclass
 class Attention:
-    """One input's tokens and its attention weights, (layers, heads, queries, keys)."""
+    """One input's tokens and its self-attention, (layers, heads, tokens, tokens).
+
+    Checked when made, so `Attention(tokens, output.attentions)` also wraps weights you already
+    have. `sentence_b_start`, for a sentence pair, is where the second sentence begins."""
 
     tokens: list[str]
     weights: Any
-    special: list[int]
+    special: list[int] = field(default_factory=list)
+    sentence_b_start: int | None = None
+
+    def __post_init__(self) -> None:
+        self.weights = stack_attention(self.weights, "weights")
+        size = _square(self.weights, "weights")
+        self.tokens = check_tokens(self.tokens, size)
+        start = self.sentence_b_start
+        if start is not None and not 0 < start < size:
+            raise ValueError(f"sentence_b_start must be a position inside the {size} tokens "
+                             f"(1 to {size - 1}), got {start}")
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
         return tuple(self.weights.shape)  # type: ignore[return-value]
 
+    def first(self, n: int) -> Attention:
+        """The same attention cut to its first `n` tokens (a pair stays a pair while sentence B
+        starts inside them)."""
+        start = self.sentence_b_start
+        return Attention(self.tokens[:n], self.weights[..., :n, :n],
+                         [i for i in self.special if i < n],
+                         start if start is not None and start < n else None)
 
-def _check_text(text: Any, name: str = "text") -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be a string, got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError(f"{name} is empty: type a sentence to see its attention")
-    return text
+    def parts(self) -> list[AttentionPart]:
+        """What a view shows: the whole, and for a sentence pair each sentence to each."""
+        w, t, start = self.weights, self.tokens, self.sentence_b_start
+        if start is None:
+            return [AttentionPart(None, w, t, t)]
+        a, b = slice(0, start), slice(start, None)
+        return [AttentionPart("All", w, t, t),
+                AttentionPart("Sentence A -> Sentence A", w[..., a, a], t[a], t[a]),
+                AttentionPart("Sentence B -> Sentence B", w[..., b, b], t[b], t[b]),
+                AttentionPart("Sentence A -> Sentence B", w[..., a, b], t[a], t[b]),
+                AttentionPart("Sentence B -> Sentence A", w[..., b, a], t[b], t[a])]
+
+
+def _sentence_b_start(inputs: Any) -> int | None:
+    """Where the second sentence of a tokenized pair begins, if the tokenizer says."""
+    if getattr(inputs, "is_fast", False):
+        ids = inputs.sequence_ids(0)
+        return ids.index(1) if 1 in ids else None
+    types = inputs.get("token_type_ids")
+    types = [] if types is None else types[0].tolist()
+    return types.index(1) if 1 in types else None
 
 
 def attention_of(model: Any, tokenizer: Any, text: str, text_pair: str | None = None
                  ) -> Attention:
     """Run `model` on `text` (and an optional second sentence) and return its tokens and every
-    layer's attention. The model must have been loaded with attn_implementation='eager'."""
+    layer's attention, ready for the views: `head_view(attention_of(...))`. The model must have
+    been loaded with attn_implementation='eager'."""
     import torch
 
-    _check_text(text)
+    check_text(text)
     if text_pair is not None:
-        _check_text(text_pair, "text_pair")
+        check_text(text_pair, "text_pair")
     inputs = tokenizer(text, text_pair, return_tensors="pt")
     device = next(model.parameters()).device
     with torch.no_grad():
@@ -125,19 +184,48 @@ def attention_of(model: Any, tokenizer: Any, text: str, text_pair: str | None = 
                          f"'{implementation}')")
     ids = inputs["input_ids"][0].tolist()
     special_ids = set(getattr(tokenizer, "all_special_ids", []))
-    return Attention(tokenizer.convert_ids_to_tokens(ids), stack_attention(attentions),
-                     [i for i, token_id in enumerate(ids) if token_id in special_ids])
+    return Attention(tokenizer.convert_ids_to_tokens(ids), attentions,
+                     [i for i, token_id in enumerate(ids) if token_id in special_ids],
+                     _sentence_b_start(inputs) if text_pair is not None else None)
 
 
 @dataclass
 class Seq2SeqAttention:
-    """An encoder-decoder run: both token lists and the three kinds of attention."""
+    """An encoder-decoder run: both token lists and the three kinds of attention, each
+    (layers, heads, queries, keys); checked when made, like `Attention`."""
 
     encoder_tokens: list[str]
     decoder_tokens: list[str]
     encoder: Any
     decoder: Any
     cross: Any
+
+    def __post_init__(self) -> None:
+        self.encoder = stack_attention(self.encoder, "encoder")
+        self.decoder = stack_attention(self.decoder, "decoder")
+        self.cross = stack_attention(self.cross, "cross")
+        self.encoder_tokens = check_tokens(self.encoder_tokens, _square(self.encoder, "encoder"),
+                                           "encoder_tokens")
+        self.decoder_tokens = check_tokens(self.decoder_tokens, _square(self.decoder, "decoder"),
+                                           "decoder_tokens")
+        expected = (len(self.decoder_tokens), len(self.encoder_tokens))
+        if tuple(self.cross.shape[-2:]) != expected:
+            raise ValueError(f"cross must be (decoder tokens, encoder tokens) = {expected}, got "
+                             f"{tuple(self.cross.shape[-2:])}; pass the cross_attentions of the "
+                             "run that read these encoder and decoder tokens")
+
+    def first(self, n: int) -> Seq2SeqAttention:
+        """The same run cut to the first `n` encoder tokens and the first `n` decoder tokens."""
+        return Seq2SeqAttention(self.encoder_tokens[:n], self.decoder_tokens[:n],
+                                self.encoder[..., :n, :n], self.decoder[..., :n, :n],
+                                self.cross[..., :n, :n])
+
+    def parts(self) -> list[AttentionPart]:
+        """What a view shows: the encoder's, the decoder's and the cross-attention."""
+        enc, dec = self.encoder_tokens, self.decoder_tokens
+        return [AttentionPart("Encoder", self.encoder, enc, enc),
+                AttentionPart("Decoder", self.decoder, dec, dec),
+                AttentionPart("Cross", self.cross, dec, enc)]
 
 
 def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | None = None,
@@ -147,7 +235,7 @@ def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | 
     output, so you see what it attended to while writing it)."""
     import torch
 
-    _check_text(source, "source")
+    check_text(source, "source")
     device = next(model.parameters()).device
     encoded = tokenizer(source, return_tensors="pt").to(device)
     encoded = {k: encoded[k] for k in ("input_ids", "attention_mask") if k in encoded}
@@ -157,7 +245,7 @@ def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | 
             decoder_ids = generated[:, :-1] if generated[0, -1] == tokenizer.eos_token_id \
                 else generated
         else:
-            _check_text(target, "target")
+            check_text(target, "target")
             labels = tokenizer(text_target=target, return_tensors="pt")["input_ids"].to(device)
             start = torch.full((1, 1), model.config.decoder_start_token_id, device=device)
             decoder_ids = torch.cat([start, labels[:, :-1]], dim=1)
@@ -167,9 +255,7 @@ def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | 
     return Seq2SeqAttention(
         tokenizer.convert_ids_to_tokens(encoded["input_ids"][0].tolist()),
         tokenizer.convert_ids_to_tokens(decoder_ids[0].tolist()),
-        stack_attention(output.encoder_attentions, "encoder_attention"),
-        stack_attention(output.decoder_attentions, "decoder_attention"),
-        stack_attention(output.cross_attentions, "cross_attention"))
+        output.encoder_attentions, output.decoder_attentions, output.cross_attentions)
 
 
 @dataclass
@@ -194,7 +280,7 @@ def query_key_of(model: Any, tokenizer: Any, text: str, layer: int, head: int) -
 
     from course_utils.attention.layers import split_heads
 
-    _check_text(text)
+    check_text(text)
     encoder = getattr(getattr(model, "base_model", model), "encoder", None)
     blocks = getattr(encoder, "layer", None)
     if blocks is None or not hasattr(blocks[0], "attention"):

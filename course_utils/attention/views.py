@@ -13,6 +13,10 @@ HTML output with d3 and jQuery inlined from `course_utils/attention/static/` (li
 - a static picture (a heatmap drawn with matplotlib) sits under the view and is hidden once the
   script runs, so where scripts cannot run (an untrusted notebook, a web preview) the reader still
   sees attention and a message saying how to get the interactive view.
+
+Both views take what `attention_of` (an encoder or a decoder, a sentence pair included) or
+`seq2seq_attention_of` (an encoder-decoder) returns: `head_view(attention_of(model, tokenizer,
+text))`. Weights you already have go in the same objects: `Attention(tokens, output.attentions)`.
 """
 
 from __future__ import annotations
@@ -26,11 +30,16 @@ import itertools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from course_utils.attention.data import check_tokens, readable_tokens, stack_attention
+from course_utils.attention.data import (
+    Attention,
+    AttentionPart,
+    Seq2SeqAttention,
+    readable_tokens,
+)
 
 STATIC = Path(__file__).parent / "static"
 LIBRARIES = ("d3-5.7.0.min.js", "jquery-3.7.1.slim.min.js")
@@ -90,14 +99,6 @@ def _pick_layers(total: int, layers: Sequence[int] | None, max_layers: int) -> l
 
 
 @dataclass
-class _Part:
-    name: str | None
-    weights: Any  # (layers, heads, left, right)
-    left: list[str]
-    right: list[str]
-
-
-@dataclass
 class AttentionView:
     """An attention view ready to display: its HTML, and what it shows in words."""
 
@@ -113,7 +114,7 @@ class AttentionView:
         return len(self.html.encode())
 
 
-def _static_picture(part: _Part, layer_index: int, layer_label: int, kind: str,
+def _static_picture(part: AttentionPart, layer_index: int, layer_label: int, kind: str,
                     heads: list[int] | None) -> str:
     """A PNG heatmap (mean over the heads shown) for where the script cannot run, as a data
     URI."""
@@ -125,8 +126,8 @@ def _static_picture(part: _Part, layer_index: int, layer_label: int, kind: str,
     figure = Figure(figsize=(min(1.6 + 0.22 * cols, 9), min(1.2 + 0.2 * rows, 9)), dpi=72)
     ax = figure.subplots()
     ax.imshow(matrix, cmap="Blues", vmin=0, vmax=max(float(matrix.max()), 1e-9), aspect="auto")
-    ax.set_xticks(range(cols), [t[:12] for t in part.right], rotation=90, fontsize=8)
-    ax.set_yticks(range(rows), [t[:12] for t in part.left], fontsize=8)
+    ax.set_xticks(range(cols), [t[:12] for t in part.keys], rotation=90, fontsize=8)
+    ax.set_yticks(range(rows), [t[:12] for t in part.queries], fontsize=8)
     which = "mean of heads" if heads is None or len(heads) != 1 else f"head {heads[0]}"
     if heads is not None and len(heads) > 1:
         which = f"mean of heads {', '.join(map(str, heads))}"
@@ -140,10 +141,10 @@ def _static_picture(part: _Part, layer_index: int, layer_label: int, kind: str,
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _render(kind: str, parts: list[_Part], layers: list[int], params: dict[str, Any],
+def _render(kind: str, parts: list[AttentionPart], layers: list[int], params: dict[str, Any],
             notes: list[str], layer_select: bool, decimals: int, static: bool) -> AttentionView:
     attention = [{"name": p.name, "attn": _rounded(p.weights, decimals),
-                  "left_text": p.left, "right_text": p.right} for p in parts]
+                  "left_text": p.queries, "right_text": p.keys} for p in parts]
     payload = {"attention": attention, "default_filter": "0", "include_layers": layers, **params}
     digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
     view_id = f"cu-attn-{next(_counter)}-{digest}"
@@ -195,133 +196,85 @@ def _render(kind: str, parts: list[_Part], layers: list[int], params: dict[str, 
         'root.querySelector(".cu-attn-message").textContent = "The interactive view could not '
         'start (" + error + "); this is a static picture of the same attention.";\n'
         "}\n})();</script>")
-    shapes = ", ".join(f"{p.name or 'self'} {len(p.left)}x{len(p.right)} tokens" for p in parts)
+    shapes = ", ".join(f"{p.name or 'self'} {len(p.queries)}x{len(p.keys)} tokens" for p in parts)
     heads = parts[0].weights.shape[1]
     summary = (f"{kind.replace('_', ' ')}: {shapes}; layers {layers}; {heads} heads"
                + "".join(f"\n{n}" for n in notes))
     return AttentionView(markup + script, summary, notes)
 
 
-def _cap(tokens: list[str], max_tokens: int, label: str, notes: list[str]) -> int:
+Found = Attention | Seq2SeqAttention
+
+
+def _cut(found: Found, max_tokens: int, notes: list[str]) -> Found:
+    """`found` cut to its first `max_tokens` tokens (each side of an encoder-decoder), with a
+    note for each token list that was cut."""
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
-    if len(tokens) > max_tokens:
-        notes.append(f"Showing the first {max_tokens} of {len(tokens)} {label} so the page stays "
-                     f"responsive; pass max_tokens={len(tokens)} to see them all.")
-        return max_tokens
-    return len(tokens)
+    lists = ({"tokens": found.tokens} if isinstance(found, Attention) else
+             {"encoder tokens": found.encoder_tokens, "decoder tokens": found.decoder_tokens})
+    cut = [(label, len(tokens)) for label, tokens in lists.items() if len(tokens) > max_tokens]
+    for label, total in cut:
+        notes.append(f"Showing the first {max_tokens} of {total} {label} so the page stays "
+                     f"responsive; pass max_tokens={total} to see them all.")
+    return found.first(max_tokens) if cut else found
 
 
-def _parts(attention: Any, tokens: Sequence[str] | None, sentence_b_start: int | None,
-           encoder_attention: Any, decoder_attention: Any, cross_attention: Any,
-           encoder_tokens: Sequence[str] | None, decoder_tokens: Sequence[str] | None,
-           max_tokens: int, prettify: bool, notes: list[str]) -> list[_Part]:
-    tidy = readable_tokens if prettify else list
-    pairs = (encoder_attention, decoder_attention, cross_attention, encoder_tokens,
-             decoder_tokens)
-    if attention is not None:
-        if any(x is not None for x in pairs):
-            raise ValueError("pass either attention= and tokens= (one stack of self-attention) or "
-                             "the encoder_/decoder_/cross_ arguments, not both")
-        if tokens is None:
-            raise ValueError("tokens= is required with attention=: one token per position")
-        weights = stack_attention(attention)
-        if weights.shape[-1] != weights.shape[-2]:
-            raise ValueError(f"self-attention must be square (queries = keys), got "
-                             f"{tuple(weights.shape[-2:])}; for cross-attention use "
-                             "cross_attention= with encoder_tokens= and decoder_tokens=")
-        tokens = check_tokens(tokens, weights.shape[-1])
-        n = _cap(tokens, max_tokens, "tokens", notes)
-        weights, tokens = weights[..., :n, :n], tidy(tokens[:n])
-        if sentence_b_start is None:
-            return [_Part(None, weights, tokens, tokens)]
-        if not 0 < sentence_b_start < n:
-            raise ValueError(f"sentence_b_start must fall inside the {n} tokens shown, got "
-                             f"{sentence_b_start}")
-        a, b = slice(0, sentence_b_start), slice(sentence_b_start, n)
-        return [_Part("All", weights, tokens, tokens),
-                _Part("Sentence A -> Sentence A", weights[..., a, a], tokens[a], tokens[a]),
-                _Part("Sentence B -> Sentence B", weights[..., b, b], tokens[b], tokens[b]),
-                _Part("Sentence A -> Sentence B", weights[..., a, b], tokens[a], tokens[b]),
-                _Part("Sentence B -> Sentence A", weights[..., b, a], tokens[b], tokens[a])]
-    if all(x is None for x in (encoder_attention, decoder_attention, cross_attention)):
-        raise ValueError("nothing to show: pass attention= and tokens= for an encoder or a "
-                         "decoder, or encoder_attention=/decoder_attention=/cross_attention= "
-                         "with encoder_tokens=/decoder_tokens= for an encoder-decoder")
-    parts: list[_Part] = []
-    enc_n = dec_n = None
-    if encoder_attention is not None or cross_attention is not None:
-        if encoder_tokens is None:
-            raise ValueError("encoder_tokens= is required with encoder_attention= or "
-                             "cross_attention=")
-    if decoder_attention is not None or cross_attention is not None:
-        if decoder_tokens is None:
-            raise ValueError("decoder_tokens= is required with decoder_attention= or "
-                             "cross_attention=")
-    if encoder_attention is not None:
-        weights = stack_attention(encoder_attention, "encoder_attention")
-        enc = check_tokens(encoder_tokens, weights.shape[-1], "encoder_tokens")
-        enc_n = _cap(enc, max_tokens, "encoder tokens", notes)
-        parts.append(_Part("Encoder", weights[..., :enc_n, :enc_n], tidy(enc[:enc_n]),
-                           tidy(enc[:enc_n])))
-    if decoder_attention is not None:
-        weights = stack_attention(decoder_attention, "decoder_attention")
-        dec = check_tokens(decoder_tokens, weights.shape[-1], "decoder_tokens")
-        dec_n = _cap(dec, max_tokens, "decoder tokens", notes)
-        parts.append(_Part("Decoder", weights[..., :dec_n, :dec_n], tidy(dec[:dec_n]),
-                           tidy(dec[:dec_n])))
-    if cross_attention is not None:
-        weights = stack_attention(cross_attention, "cross_attention")
-        dec = check_tokens(decoder_tokens, weights.shape[-2], "decoder_tokens",
-                           "decoder positions (queries)")
-        enc = check_tokens(encoder_tokens, weights.shape[-1], "encoder_tokens",
-                           "encoder positions (keys)")
-        if dec_n is None:
-            dec_n = _cap(dec, max_tokens, "decoder tokens", notes)
-        if enc_n is None:
-            enc_n = _cap(enc, max_tokens, "encoder tokens", notes)
-        parts.append(_Part("Cross", weights[..., :dec_n, :enc_n], tidy(dec[:dec_n]),
-                           tidy(enc[:enc_n])))
-    layer_counts = {p.weights.shape[0] for p in parts}
+def _shown(parts: list[AttentionPart], show: str | Sequence[str] | None) -> list[AttentionPart]:
+    """The parts named in `show` (any case), in that order; all of them when it is None."""
+    if show is None:
+        return parts
+    named = {p.name.lower(): p for p in parts if p.name}
+    if not named:
+        raise ValueError("show= picks among the parts of a sentence pair or an encoder-decoder; "
+                         "this attention has only one part: leave show= out")
+    wanted = [show] if isinstance(show, str) else list(show)
+    if not wanted or any(str(w).lower() not in named for w in wanted):
+        choices = ", ".join(repr(p.name) for p in parts if p.name)
+        raise ValueError(f"show must name one or more of {choices}, got {show!r}")
+    return [named[str(w).lower()] for w in wanted]
+
+
+def _parts(found: Any, show: str | Sequence[str] | None, max_tokens: int, max_layers: int,
+           layers: Sequence[int] | None, prettify: bool,
+           notes: list[str]) -> tuple[list[AttentionPart], list[int]]:
+    """The parts of `found` a view draws, cut to `max_tokens` and to the layers chosen."""
+    if not isinstance(found, (Attention, Seq2SeqAttention)):
+        raise TypeError(
+            "the views take what attention_of(model, tokenizer, text) or "
+            "seq2seq_attention_of(model, tokenizer, source) returns, got "
+            f"{type(found).__name__}; for weights you already have, wrap them first: "
+            "head_view(Attention(tokens, output.attentions))")
+    parts = _shown(_cut(found, max_tokens, notes).parts(), show)
+    layer_counts = sorted({p.weights.shape[0] for p in parts})
     if len(layer_counts) > 1:
-        raise ValueError(f"encoder, decoder and cross attention have different numbers of layers "
-                         f"({sorted(layer_counts)}); pass them from one model run")
-    return parts
-
-
-def _select_layers(parts: list[_Part], layers: Sequence[int] | None, max_layers: int,
-                   notes: list[str]) -> list[int]:
-    total = parts[0].weights.shape[0]
+        names = ", ".join(f"{p.name} {p.weights.shape[0]}" for p in parts)
+        raise ValueError(f"the parts shown have different numbers of layers ({names}); show them "
+                         "one at a time, e.g. show='Cross'")
+    total = layer_counts[0]
     chosen = _pick_layers(total, layers, max_layers)
     if layers is None and len(chosen) < total:
         notes.append(f"Showing {len(chosen)} of {total} layers ({', '.join(map(str, chosen))}) "
                      "so the page stays responsive; pass layers=[...] to choose others.")
-    for part in parts:
-        part.weights = part.weights[chosen]
-    return chosen
+    tidy = readable_tokens if prettify else list
+    return [AttentionPart(p.name, p.weights[chosen], tidy(p.queries), tidy(p.keys))
+            for p in parts], chosen
 
 
-def head_view(attention: Any = None, tokens: Sequence[str] | None = None, *,
-              sentence_b_start: int | None = None, layer: int | None = None,
-              heads: Sequence[int] | None = None, layers: Sequence[int] | None = None,
-              encoder_attention: Any = None, decoder_attention: Any = None,
-              cross_attention: Any = None, encoder_tokens: Sequence[str] | None = None,
-              decoder_tokens: Sequence[str] | None = None, max_tokens: int = 48,
-              max_layers: int = 12, prettify_tokens: bool = True, decimals: int = 2,
-              static: bool = True) -> AttentionView:
+def head_view(found: Found, *, layer: int | None = None, heads: Sequence[int] | None = None,
+              layers: Sequence[int] | None = None, show: str | Sequence[str] | None = None,
+              max_tokens: int = 48, max_layers: int = 12, prettify_tokens: bool = True,
+              decimals: int = 2, static: bool = True) -> AttentionView:
     """bertviz's head view: tokens on both sides, one line per attention weight, one colour per
     head; pick the layer from the menu, click a head's square to show or hide it.
 
-    Pass `attention` (output.attentions) and `tokens` for an encoder or a decoder, or the
-    encoder_/decoder_/cross_ arguments for an encoder-decoder. `layer` is the layer shown first,
-    `heads` the heads switched on at first. Weights are rounded to `decimals` places (a line
-    with weight under 0.005 is invisible anyway), which keeps a 40-token view of a 6-layer,
-    12-head model under 1 MB."""
+    `found` is what `attention_of` or `seq2seq_attention_of` returns; a sentence pair or an
+    encoder-decoder gets a menu of its parts, and `show` keeps only the parts it names (e.g.
+    "Cross"). `layer` is the layer shown first, `heads` the heads switched on at first.
+    Weights are rounded to `decimals` places (a line with weight under 0.005 is invisible
+    anyway), which keeps a 40-token view of a 6-layer, 12-head model under 1 MB."""
     notes: list[str] = []
-    parts = _parts(attention, tokens, sentence_b_start, encoder_attention, decoder_attention,
-                   cross_attention, encoder_tokens, decoder_tokens, max_tokens,
-                   prettify_tokens, notes)
-    chosen = _select_layers(parts, layers, max_layers, notes)
+    parts, chosen = _parts(found, show, max_tokens, max_layers, layers, prettify_tokens, notes)
     if layer is not None and layer not in chosen:
         raise ValueError(f"layer {layer} is not among the layers shown ({chosen}); pass "
                          f"layers=[..., {layer}] or pick one of those")
@@ -333,28 +286,21 @@ def head_view(attention: Any = None, tokens: Sequence[str] | None = None, *,
     return _render("head_view", parts, chosen, params, notes, True, decimals, static)
 
 
-def model_view(attention: Any = None, tokens: Sequence[str] | None = None, *,
-               sentence_b_start: int | None = None, layers: Sequence[int] | None = None,
-               heads: Sequence[int] | None = None, encoder_attention: Any = None,
-               decoder_attention: Any = None, cross_attention: Any = None,
-               encoder_tokens: Sequence[str] | None = None,
-               decoder_tokens: Sequence[str] | None = None, max_tokens: int = 32,
-               max_layers: int = 6, display_mode: str = "light", prettify_tokens: bool = True,
-               decimals: int = 2, static: bool = True) -> AttentionView:
+def model_view(found: Found, *, layers: Sequence[int] | None = None,
+               heads: Sequence[int] | None = None, show: str | Sequence[str] | None = None,
+               max_tokens: int = 32, max_layers: int = 6, display_mode: str = "light",
+               prettify_tokens: bool = True, decimals: int = 2,
+               static: bool = True) -> AttentionView:
     """bertviz's model view: a thumbnail of every head in every layer; click one to enlarge it.
-    Same arguments as `head_view`; `heads` chooses which heads are drawn."""
+    Takes the same `found` and `show` as `head_view`; `heads` chooses which heads are drawn."""
     if display_mode not in ("light", "dark"):
         raise ValueError(f"display_mode must be 'light' or 'dark', got {display_mode!r}")
     notes: list[str] = []
-    parts = _parts(attention, tokens, sentence_b_start, encoder_attention, decoder_attention,
-                   cross_attention, encoder_tokens, decoder_tokens, max_tokens,
-                   prettify_tokens, notes)
-    chosen = _select_layers(parts, layers, max_layers, notes)
+    parts, chosen = _parts(found, show, max_tokens, max_layers, layers, prettify_tokens, notes)
     total_heads = parts[0].weights.shape[1]
     shown = list(range(total_heads)) if heads is None else [int(h) for h in heads]
     if not shown or any(not 0 <= h < total_heads for h in shown):
         raise ValueError(f"heads must be indices between 0 and {total_heads - 1}, got {heads}")
-    for part in parts:
-        part.weights = part.weights[:, shown]
+    parts = [replace(p, weights=p.weights[:, shown]) for p in parts]
     params = {"display_mode": display_mode, "include_heads": shown, "total_heads": len(shown)}
     return _render("model_view", parts, chosen, params, notes, False, decimals, static)

@@ -26,7 +26,9 @@ STUB = "# Exercise {key}: your code here. Put your answer in `answer`.\nanswer =
 
 
 @dataclass(frozen=True)
-class Exercise:
+class ExerciseCells:
+    """Where one exercise sits in a notebook: its solution cell and its check cell."""
+
     notebook: str
     key: str
     solution_cell: int | None  # index of the solution cell, None when missing
@@ -41,7 +43,7 @@ def is_solution(cell: dict[str, Any]) -> bool:
     return cell.get("cell_type") == "code" and SOLUTION_TAG in _tags(cell)
 
 
-def exercises_of(nb: dict[str, Any], name: str = "notebook") -> list[Exercise]:
+def exercises_of(nb: dict[str, Any], name: str = "notebook") -> list[ExerciseCells]:
     """The exercises of a notebook, in order: each check cell and the solution cell before it."""
     found = []
     cells = nb.get("cells", [])
@@ -51,7 +53,7 @@ def exercises_of(nb: dict[str, Any], name: str = "notebook") -> list[Exercise]:
         for key in CHECK_CALL.findall(source_of(cell)):
             before = index - 1
             solution = before if before >= 0 and is_solution(cells[before]) else None
-            found.append(Exercise(name, key, solution, index))
+            found.append(ExerciseCells(name, key, solution, index))
     return found
 
 
