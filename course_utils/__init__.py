@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it; loaded on first use (PEP 562)
 _EXPORTS = {
     "setup": "runtime",
-    "pick_device": "runtime",
+    "pick_device": "env.device",
     "seed_everything": "env.reproducibility",
     "quiet_logging": "env.reproducibility",
     "resolve": "offline.hub",

@@ -1,8 +1,8 @@
 """Fine-tuning a sequence classifier with `Trainer`: a recipe chosen from the hardware,
 checkpoints that resume, a guard against mixing runs, and the evaluation notebook 09 reports.
 
-The notebook and `python -m course_utils.train_classifier` (which `accelerate launch` runs on several
-GPUs) share every function here.
+The notebook and `python -m course_utils.train_classifier` (which `accelerate launch` runs on
+several GPUs) share every function here.
 """
 
 from __future__ import annotations
@@ -34,43 +34,56 @@ class Recipe:
     warmup_steps: int = 10
     eval_every: int | None = 50  # None: no evaluation during training
     save_every: int | None = None  # checkpoint interval; eval_every when None
+    workers: int = 0  # data loader processes (0: batches are made in the training process)
+    pin_memory: bool = False  # page-locked batches for faster copies to a CUDA GPU
     why: list[str] = field(default_factory=list)
 
 
-def choose_recipe(device: str | None = None, max_steps: int | None = None) -> Recipe:
-    """The course's recipe for this machine: on a CUDA GPU bf16 where supported (fp16 on a T4),
-    a fused optimizer and a large batch; on CPU (or Apple's MPS) fp32 and a small budget that
-    finishes in a few minutes on 2 cores. Both pad each batch only to its own longest text and
-    group texts of similar length."""
-    import torch
+# how a run is loaded, not what it computes: a run resumes whatever these say
+LOADING_ONLY = ("workers", "pin_memory", "why")
+# (GiB of GPU memory at least, batch size): a card sold as "40 GB" reports about 39.5 GiB
+GPU_BATCHES = ((36, 256), (14, 128), (0, 64))
 
-    from course_utils.runtime import pick_device
+
+def choose_recipe(device: str | None = None, max_steps: int | None = None) -> Recipe:
+    """The course's recipe for this machine. On a CUDA GPU: bf16 mixed precision where the card
+    computes in bf16 natively (compute capability 8.0 and up: A100, L4, H100), fp16 below that
+    (a T4), a fused optimizer, a batch sized by the card's memory and pinned batches. On CPU
+    (or Apple's MPS): fp32 and a small budget that finishes in a few minutes on 2 cores. Both
+    pad each batch only to its own longest text and group texts of similar length; both make
+    batches in the training process (the texts are tokenized once, before training)."""
+    from course_utils.env.device import gpu, kind, pick_device, pin_memory
 
     device = device or pick_device()
-    if device.startswith("cuda"):
-        bf16 = torch.cuda.is_bf16_supported()
-        memory = torch.cuda.get_device_properties(0).total_memory / 2**30
-        batch = 256 if memory >= 40 else 128 if memory >= 14 else 64
-        recipe = Recipe(device, "bf16" if bf16 else "fp16", batch, 128, optim="adamw_torch_fused",
+    if kind(device) == "cuda":
+        card = gpu(device)
+        batch = next(size for least, size in GPU_BATCHES if card.memory_gib >= least)
+        recipe = Recipe(device, card.precision, batch, 128, optim="adamw_torch_fused",
                         max_steps=max_steps or 600, learning_rate=1e-4, warmup_steps=30,
-                        eval_every=100)
+                        eval_every=100, pin_memory=pin_memory(device))
+        major, minor = card.capability
         recipe.why = [
-            f"{'bf16' if bf16 else 'fp16 (no bf16 on this GPU, e.g. a T4)'} mixed precision: "
-            "tensor cores, half the activation memory",
-            f"batch {batch} for {memory:.0f} GB of GPU memory",
-            "fused AdamW: one kernel for the whole update"]
+            (f"bf16 mixed precision: {card.name} (compute capability {major}.{minor}) has bf16 "
+             "tensor cores" if card.native_bf16 else
+             f"fp16 mixed precision: {card.name} (compute capability {major}.{minor}) has no "
+             "native bf16 (it needs 8.0), only a slow emulation"),
+            f"batch {batch} for {card.memory_gib:.1f} GiB of GPU memory",
+            "fused AdamW: one kernel for the whole update",
+            "pinned memory: batches copy to the GPU without an extra host copy"]
     else:
         steps = max_steps or 100
         recipe = Recipe(device, batch_size=16, max_length=64, max_steps=steps, learning_rate=1e-4,
                         warmup_steps=max(1, steps // 10), eval_every=None,
-                        save_every=max(1, steps // 2))
+                        save_every=max(1, steps // 2), pin_memory=pin_memory(device))
         recipe.why = ["fp32: CPUs gain little from half precision",
                       "100 steps of 16 texts, a higher learning rate to make the most of them: "
                       "about a minute on 2 cores",
                       "no evaluation during training (the test split is scored once after it), "
                       "a checkpoint halfway and at the end"]
     recipe.why += ["dynamic padding: each batch padded to its longest text",
-                   "length grouping: similar lengths batched together, so little padding"]
+                   "length grouping: similar lengths batched together, so little padding",
+                   "no data loader workers: padding a tokenized batch takes microseconds, and "
+                   "each worker would be another process holding memory"]
     return recipe
 
 
@@ -105,7 +118,8 @@ def training_arguments(recipe: Recipe, output_dir: str | Path, seed: int = 0,
         per_device_eval_batch_size=recipe.batch_size * 2, learning_rate=recipe.learning_rate,
         warmup_steps=recipe.warmup_steps, weight_decay=0.01, optim=recipe.optim,
         bf16=recipe.precision == "bf16", fp16=recipe.precision == "fp16",
-        use_cpu=recipe.device == "cpu",
+        use_cpu=recipe.device == "cpu", dataloader_num_workers=recipe.workers,
+        dataloader_pin_memory=recipe.pin_memory,
         eval_strategy="steps" if recipe.eval_every else "no", eval_steps=recipe.eval_every,
         save_strategy="steps",
         save_steps=save_steps or recipe.save_every or recipe.eval_every or recipe.max_steps,
@@ -165,7 +179,8 @@ def model_identity(model_id: str) -> str:
 
 def run_info(model_id: str, label_names: Sequence[str], recipe: Recipe, data: str) -> dict:
     return {"model": model_identity(model_id), "labels": list(label_names), "data": data,
-            "recipe": {k: v for k, v in dataclasses.asdict(recipe).items() if k != "why"}}
+            "recipe": {k: v for k, v in dataclasses.asdict(recipe).items()
+                       if k not in LOADING_ONLY}}
 
 
 def prepare_output_dir(output_dir: str | Path, info: dict, overwrite: bool = False

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.env import colab, runtime
+from course_utils import runtime
+from course_utils.env import colab
 from course_utils.env.colab import (
     INSTALL_URL,
     in_colab,

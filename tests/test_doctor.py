@@ -1,13 +1,45 @@
 import pytest
 
-from course_utils.env import doctor
-from course_utils.env.doctor import Finding, check_package, check_standins, version_tuple
+from course_utils.env import colab, doctor, packages
+from course_utils.env.doctor import Finding, check_package, check_standins
+from course_utils.env.packages import parse_requirement, pinned, read_pins, version_tuple
 
 
 def test_version_tuple():
     assert version_tuple("2.13.0+cpu") == (2, 13, 0)
     assert version_tuple("5.0.0rc1") == (5, 0, 0)
     assert version_tuple("7.7.1") > version_tuple("7.7")
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("torch>=2.11", ("torch", "2.11")), ("ipywidgets >= 7.7.1  # Colab", ("ipywidgets", "7.7.1")),
+    ("nbval", ("nbval", None)), ("accelerate[torch]>=1.0", ("accelerate", "1.0")),
+    ('numpy>=2.0; python_version >= "3.10"', ("numpy", "2.0")), ("# a comment", None),
+    ("", None), ("-c constraints.txt", None),
+])
+def test_requirement_lines(line, expected):
+    assert parse_requirement(line) == expected
+
+
+def test_pins_are_found_by_any_spelling_of_the_name(tmp_path):
+    file = tmp_path / "constraints.txt"
+    file.write_text("# pins\ntorch==2.13.0  # tested\nHuggingface_Hub==2.4.0\nnumpy>=2\n")
+    assert read_pins(file) == {"torch": "2.13.0", "huggingface-hub": "2.4.0"}
+    assert pinned("huggingface.hub", file) == "2.4.0" and pinned("numpy", file) is None
+    assert pinned("torch") == read_pins(packages.ROOT / "constraints.txt")["torch"]
+
+
+def test_one_reader_of_versions_and_requirements():
+    """The doctor, the Colab cell, the environment line and the launcher share env.packages."""
+    from course_utils import runtime
+    from course_utils.repo import launcher
+
+    assert packages.installed_version("surely-not-installed-pkg") is None
+    assert packages.installed_version("pytest") == pytest.__version__
+    assert doctor.requirements is colab.packages.requirements is packages.requirements
+    assert colab.installed_version is runtime.installed_version is packages.installed_version
+    assert launcher.pinned is packages.pinned
+    assert ("torch", "2.11") in packages.read_requirements(packages.ROOT / "requirements.txt")
 
 
 def test_missing_and_old_packages_fail_with_a_fix():

@@ -2,21 +2,23 @@ import random
 
 import pytest
 
-from course_utils import runtime
-from course_utils.runtime import pick_device, seed_everything, setup
+from course_utils.env import device
+from course_utils.env.device import pick_device
+from course_utils.runtime import seed_everything, setup
 
 
 @pytest.mark.parametrize("available, expected", [
     (["cuda", "mps", "cpu"], "cuda"), (["mps", "cpu"], "mps"), (["cpu"], "cpu")])
 def test_best_device_first(monkeypatch, available, expected):
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
-    monkeypatch.setattr(runtime, "available_devices", lambda: available)
+    monkeypatch.setattr(device, "available_devices", lambda: available)
     assert pick_device() == expected
     assert pick_device("auto") == expected
 
 
 def test_override_by_argument_and_environment(monkeypatch):
-    monkeypatch.setattr(runtime, "available_devices", lambda: ["cuda", "cpu"])
+    monkeypatch.setattr(device, "available_devices", lambda: ["cuda", "cpu"])
+    monkeypatch.setattr(device, "_cuda_count", lambda: 1)
     assert pick_device("cpu") == "cpu"
     assert pick_device("cuda:0") == "cuda:0"
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
@@ -24,7 +26,7 @@ def test_override_by_argument_and_environment(monkeypatch):
 
 
 def test_unavailable_device_says_what_is_available(monkeypatch):
-    monkeypatch.setattr(runtime, "available_devices", lambda: ["cpu"])
+    monkeypatch.setattr(device, "available_devices", lambda: ["cpu"])
     with pytest.raises(RuntimeError, match="available: cpu"):
         pick_device("cuda")
 

@@ -60,6 +60,19 @@ def test_cpu_recipe_pads_dynamically_and_groups_lengths():
     assert arguments.use_cpu and arguments.report_to in ([], "none", ["none"])
 
 
+def test_loader_settings_do_not_make_another_run():
+    """Workers and pinned memory change how batches travel, not what is learnt: a run resumes
+    whatever they say. Precision and batch size do make another run."""
+    import dataclasses
+
+    base = training.run_info("org/name", NAMES, recipe(), "train:x")
+    moved = dataclasses.replace(recipe(), workers=2, pin_memory=True, why=["other"])
+    assert training.run_info("org/name", NAMES, moved, "train:x") == base
+    for change in ({"precision": "bf16"}, {"batch_size": 8}):
+        other = dataclasses.replace(recipe(), **change)
+        assert training.run_info("org/name", NAMES, other, "train:x") != base
+
+
 def test_resumed_run_equals_an_uninterrupted_one(tiny_model, tmp_path):
     data = splits()
     whole, _ = training.fine_tune(tiny_model, data, recipe(), tmp_path / "whole", label_names=NAMES,

@@ -21,7 +21,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
+
+from course_utils.env import packages
+from course_utils.env.packages import installed_version, normalize, version_tuple
 
 REPO = "transformers-course/transformers-course"
 STABLE_REF = "stable"
@@ -72,24 +74,10 @@ def in_colab(environ: Mapping[str, str] | None = None) -> bool:
     return "COLAB_RELEASE_TAG" in env or "google.colab" in sys.modules
 
 
-def installed_version(package: str) -> str | None:
-    """The installed version of the distribution `package`, or None."""
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def course_requirements() -> list[tuple[str, str | None]]:
     """(package, lower bound) of each course requirement a notebook needs."""
-    from course_utils.env.doctor import requirements
-
-    skip = {_norm(n) for n in NOT_FOR_NOTEBOOKS}
-    return [(name, low) for name, low in requirements() if _norm(name) not in skip]
-
-
-def _norm(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
+    skip = {normalize(n) for n in NOT_FOR_NOTEBOOKS}
+    return [(name, low) for name, low in packages.requirements() if normalize(name) not in skip]
 
 
 @dataclass(frozen=True)
@@ -107,25 +95,23 @@ def make_plan(colab: bool, online: Callable[[], bool], version_of: VersionOf = i
               requirements: Requirements | None = None) -> Plan:
     """Work out what is missing. `online` is called only when a kit package is missing, on Colab
     (elsewhere the kit's packages are ordinary requirements, for a later offline session)."""
-    from course_utils.env.doctor import version_tuple
-
     reqs = list(course_requirements() if requirements is None else requirements)
-    kit = {_norm(p) for p in KIT_PACKAGES}
-    protected = {_norm(p) for p in PROTECTED}
+    kit = {normalize(p) for p in KIT_PACKAGES}
+    protected = {normalize(p) for p in PROTECTED}
     install: list[str] = []
     protected_missing: list[str] = []
     too_old: list[str] = []
     for name, low in reqs:
         have = version_of(name)
         if have is None:
-            (protected_missing if _norm(name) in protected else install).append(name)
+            (protected_missing if normalize(name) in protected else install).append(name)
         elif low and version_tuple(have) < version_tuple(low):
             too_old.append(f"{name} {have} (the course is tested with >={low})")
     kit_skipped: list[str] = []
-    if colab and any(_norm(n) in kit for n in install) and online():
-        kit_skipped = [n for n in install if _norm(n) in kit]
-        install = [n for n in install if _norm(n) not in kit]
-    names = {_norm(n): n for n in HELD} | {_norm(n): n for n, _ in reqs}
+    if colab and any(normalize(n) in kit for n in install) and online():
+        kit_skipped = [n for n in install if normalize(n) in kit]
+        install = [n for n in install if normalize(n) not in kit]
+    names = {normalize(n): n for n in HELD} | {normalize(n): n for n, _ in reqs}
     hold = sorted(f"{n}=={v}" for n in names.values() if (v := version_of(n)) is not None)
     return Plan(install, hold, protected_missing, too_old, kit_skipped)
 

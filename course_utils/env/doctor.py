@@ -7,17 +7,16 @@ Being offline with a whole offline kit is a WARN: it is a supported way to take 
 from __future__ import annotations
 
 import platform
-import re
 import shutil
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
+from course_utils.env.packages import installed_version, requirements, version_tuple
+
 Status = Literal["OK", "WARN", "FAIL"]
 PYTHON_SUPPORTED = ((3, 10), (3, 13))
-REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:>=\s*([0-9][0-9A-Za-z.]*))?")
 
 
 @dataclass(frozen=True)
@@ -28,36 +27,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{'[' + self.status + ']':<7}{self.item}: {self.detail}"
-
-
-def version_tuple(text: str) -> tuple[int, ...]:
-    """'2.13.0+cpu' -> (2, 13, 0): the numeric release part of a version."""
-    parts = []
-    for piece in re.split(r"[.+\-]", text):
-        digits = re.match(r"\d+", piece)
-        if not digits:
-            break
-        parts.append(int(digits.group()))
-    return tuple(parts)
-
-
-def requirements() -> list[tuple[str, str | None]]:
-    """(package, lower bound) for each course requirement, from the install or requirements.txt."""
-    lines: list[str] = []
-    try:
-        lines = [r for r in metadata.requires("course-utils") or [] if "extra ==" not in r]
-    except metadata.PackageNotFoundError:
-        pass
-    if not lines:
-        file = Path(__file__).resolve().parents[2] / "requirements.txt"
-        if file.is_file():
-            lines = [ln.split("#")[0] for ln in file.read_text(encoding="utf-8").splitlines()]
-    found = []
-    for line in lines:
-        match = REQUIREMENT.match(line.split(";")[0])
-        if match and match.group(1):
-            found.append((match.group(1), match.group(2)))
-    return found
 
 
 def check_python() -> Finding:
@@ -73,9 +42,8 @@ def check_python() -> Finding:
 
 
 def check_package(name: str, minimum: str | None) -> Finding:
-    try:
-        have = metadata.version(name)
-    except metadata.PackageNotFoundError:
+    have = installed_version(name)
+    if have is None:
         return Finding("FAIL", name, "not installed: pip install -r requirements.txt")
     if minimum and version_tuple(have) < version_tuple(minimum):
         return Finding("FAIL", name, f"{have} is older than the course needs (>={minimum}): "
@@ -84,16 +52,27 @@ def check_package(name: str, minimum: str | None) -> Finding:
 
 
 def check_device() -> Finding:
+    """The device the notebooks will use and what training on it uses (env.device.describe)."""
+    from course_utils.env.device import available_devices, describe, has_nvidia_gpu
+
     try:
         import torch
     except ImportError:
-        return Finding("FAIL", "device", "torch is not importable")
-    if torch.cuda.is_available():
-        props = torch.cuda.get_device_properties(0)
-        return Finding("OK", "device", f"cuda: {props.name}, {props.total_memory / 2**30:.0f} GiB")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return Finding("OK", "device", "mps (Apple silicon GPU)")
+        return Finding("FAIL", "device", "torch is not importable: pip install -r requirements.txt")
+    best = available_devices()[0]
+    if best != "cpu":
+        try:
+            return Finding("OK", "device", describe(best))
+        except RuntimeError as error:  # torch lists the GPU but cannot query it
+            return Finding("FAIL", "device", str(error))
+    if has_nvidia_gpu():
+        if torch.version.cuda:
+            why = (f"a CUDA {torch.version.cuda} build that does not reach it: check the driver "
+                   "with nvidia-smi (it may be older than that CUDA needs)")
+        else:
+            why = "a CPU-only build: install a CUDA build (pytorch.org) to use the GPU"
+        return Finding("WARN", "device", "cpu only, although this machine has an NVIDIA GPU: "
+                       f"torch {torch.__version__} is {why}")
     return Finding("WARN", "device", "cpu only: every notebook runs, fine-tuning (09) takes "
                                      "its small CPU budget; a GPU is optional")
 
@@ -144,7 +123,13 @@ def check_standins(online: bool) -> list[Finding]:
     A stand-in that is not built yet but whose sources are installed is built the first time
     a notebook needs it, so it is a WARN; it is a FAIL only offline with its package missing.
     """
-    from course_utils.offline.kit import STANDINS, is_ready, manifest_problem, package_dir, standin_path
+    from course_utils.offline.kit import (
+        STANDINS,
+        is_ready,
+        manifest_problem,
+        package_dir,
+        standin_path,
+    )
 
     found = []
     for name, standin in STANDINS.items():
@@ -180,26 +165,17 @@ def check_jupyter() -> list[Finding]:
     except ImportError:
         found.append(Finding("FAIL", "jupyter kernel", "jupyter_client missing: "
                              "pip install jupyterlab ipykernel"))
-    try:
-        widgets = metadata.version("ipywidgets")
-    except metadata.PackageNotFoundError:
+    widgets = installed_version("ipywidgets")
+    if widgets is None:
         return found + [Finding("FAIL", "widgets", "ipywidgets missing: pip install ipywidgets")]
     frontends = [p for p in ("jupyterlab_widgets", "widgetsnbextension")
-                 if _installed(p)]
+                 if installed_version(p) is not None]
     if frontends:
         found.append(Finding("OK", "widgets", f"ipywidgets {widgets} with {', '.join(frontends)}"))
     else:
         found.append(Finding("WARN", "widgets", f"ipywidgets {widgets} but no front-end "
                              "extension: pip install jupyterlab_widgets"))
     return found
-
-
-def _installed(package: str) -> bool:
-    try:
-        metadata.version(package)
-        return True
-    except metadata.PackageNotFoundError:
-        return False
 
 
 def diagnose() -> list[Finding]:

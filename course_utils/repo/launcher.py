@@ -17,13 +17,16 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import venv
 from pathlib import Path
+
+# standard library only, like this module: nothing is installed yet when they run
+from course_utils.env.device import has_nvidia_gpu
+from course_utils.env.packages import pinned
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_NOTEBOOK = "notebooks/00_setup_and_tour.ipynb"
@@ -45,7 +48,6 @@ def in_managed_env() -> bool:
         or os.environ.get("CONDA_DEFAULT_ENV", "base") != "base"
         or "COLAB_RELEASE_TAG" in os.environ
         or "BINDER_LAUNCH_HOST" in os.environ
-        or os.environ.get("COURSE_ENV") == "current"
     )
 
 
@@ -58,23 +60,15 @@ def has_module(python: str | Path, module: str) -> bool:
     return subprocess.run([str(python), "-c", probe], capture_output=True).returncode == 0
 
 
-def has_nvidia_gpu() -> bool:
-    return shutil.which("nvidia-smi") is not None or Path("/proc/driver/nvidia").exists()
-
-
-def pinned(package: str) -> str | None:
-    """The version constraints.txt pins for package, if any."""
-    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
-        name, _, version = line.split("#")[0].strip().partition("==")
-        if name.strip().lower() == package:
-            return version.strip()
-    return None
-
-
 def environment_python() -> Path:
-    """The interpreter of the course environment, creating a .venv when there is none."""
-    if os.environ.get("COURSE_PYTHON"):
-        return Path(os.environ["COURSE_PYTHON"])
+    """The interpreter of the course environment: $COURSE_PYTHON when set, else this one inside
+    an environment the learner chose, else .venv/ here (created when there is none)."""
+    chosen = os.environ.get("COURSE_PYTHON")
+    if chosen:
+        if not Path(chosen).is_file():
+            raise SystemExit(f"COURSE_PYTHON={chosen} is not a file: point it at the Python of "
+                             "the course environment (for example .venv/bin/python), or unset it")
+        return Path(chosen)
     if in_managed_env():
         return Path(sys.executable)
     folder = ROOT / ".venv"
