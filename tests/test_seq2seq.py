@@ -87,3 +87,13 @@ def test_exact_match():
         seq2seq.exact_match(["a"], ["a", "b"])
     with pytest.raises(ValueError, match="as many predictions"):
         seq2seq.exact_match([], [])
+
+
+def test_tiny_t5_is_the_model_the_stand_in_trains_and_reports_are_shared():
+    from course_utils.offline import corpora, recipes
+
+    tokenizer = seq2seq.char_tokenizer(["5 March 2021", "2021-03-05"])
+    lesson, stand_in = seq2seq.tiny_t5(tokenizer), recipes.tiny_t5(tokenizer)
+    assert lesson.config.to_dict() == stand_in.config.to_dict()
+    assert lesson.config._attn_implementation == "eager"
+    assert seq2seq.match_report is corpora.match_report

@@ -3,16 +3,23 @@ builds it first (python -m course_utils build-kit)."""
 
 import pytest
 
-from course_utils.offline import recipes
+from course_utils.env.reproducibility import quiet_logging
+from course_utils.offline import corpora, recipes
+from course_utils.offline.corpora import english_number, french_number, ner_sentences
 from course_utils.offline.kit import STANDINS, ensure_standin, is_ready
-from course_utils.offline.recipes import english_number, french_number, ner_sentences
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
 def quiet():
-    recipes._quiet()
+    """Quiet load reports here, and leave the environment as it was for the tests after these."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("TRANSFORMERS_VERBOSITY", "HF_HUB_DISABLE_PROGRESS_BARS"):
+            patch.setenv(name, "")  # remembered, so it is put back (or removed) at the end
+        quiet_logging()
+        yield
+        quiet_logging(False)
 
 
 def path(name):
@@ -47,7 +54,7 @@ def test_ner_sentences_are_tagged_word_by_word():
 
 
 def test_tweets_keep_their_mess():
-    rows = recipes.read_tweets()
+    rows = corpora.read_tweets()
     assert len(rows) == 38158
     assert sum(1 for r in rows if "Õ" in r["text"]) > 100, "mojibake is left in for notebook 08"
 
@@ -116,7 +123,7 @@ def test_tiny_t5_summarises_unseen_match_reports():
     tokenizer = AutoTokenizer.from_pretrained(path("tiny-t5"))
     model = AutoModelForSeq2SeqLM.from_pretrained(path("tiny-t5"))
     rng = random.Random(12345)  # not the seed the recipe trained on
-    reports = [recipes.match_report(rng) for _ in range(100)]
+    reports = [corpora.match_report(rng) for _ in range(100)]
     sources = [recipes.SUMMARY_PREFIX + text for text, _ in reports]
     outputs = model.generate(**tokenizer(sources, return_tensors="pt", padding=True),
                              num_beams=4)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
+from course_utils.offline.store import user_cache_dir
+
 Kind = Literal["model", "dataset"]
 
 
@@ -26,8 +28,8 @@ class Entry:
     differs: str  # how outputs differ from the real thing, said to the learner
 
 
-# The single table of every Hub ID the notebooks name. tests/test_registry.py fails when a
-# notebook names a Hub ID that is missing here.
+# The single table of every Hub ID the notebooks name. tests/test_notebook_files.py
+# (test_every_hub_id_is_registered) fails when a notebook names a Hub ID that is missing here.
 REGISTRY: dict[str, Entry] = {
     e.hub_id: e
     for e in [
@@ -153,10 +155,8 @@ def hub_cache_dir() -> Path:
     explicit = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
     if explicit:
         return Path(explicit).expanduser()
-    home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache"), "huggingface"
-    )
-    return Path(home).expanduser() / "hub"
+    home = os.environ.get("HF_HOME")
+    return (Path(home).expanduser() if home else user_cache_dir() / "huggingface") / "hub"
 
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth")

