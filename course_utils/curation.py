@@ -144,7 +144,7 @@ def duplicate_groups(size: int, pairs: Sequence[tuple[int, int, float]]) -> list
     return [root(i) for i in range(size)]
 
 
-def check_columns(dataset: Any, text: str = "text", label: str = "label") -> None:
+def validate_columns(dataset: Any, text: str = "text", label: str = "label") -> None:
     """Refuse a data set without the text and label columns the course expects."""
     columns = list(getattr(dataset, "column_names", []) or [])
     missing = [c for c in (text, label) if c not in columns]
@@ -155,7 +155,7 @@ def check_columns(dataset: Any, text: str = "text", label: str = "label") -> Non
             "pass text=/label= with the names it uses")
 
 
-def check_labels(dataset: Any, names: Sequence[str], label: str = "label") -> None:
+def validate_labels(dataset: Any, names: Sequence[str], label: str = "label") -> None:
     """Refuse labels outside 0..len(names)-1, saying which values and how many rows."""
     values = Counter(dataset[label])
     bad = {v: n for v, n in values.items() if not (isinstance(v, int) and 0 <= v < len(names))}
@@ -183,7 +183,7 @@ class Curation:
     steps: list[Step] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        check_columns(self.dataset, self.text, self.label)
+        validate_columns(self.dataset, self.text, self.label)
 
     def _log(self, name: str, before: int, why: str) -> None:
         after = len(self.dataset)
@@ -330,7 +330,7 @@ def curate_tweets(raw: Any, min_confidence: float = MIN_CONFIDENCE,
                   seed: int = SPLIT_SEED) -> Curation:
     """The whole curation of notebook 08, in the order the notebook explains it."""
     curation = Curation(raw)
-    check_labels(curation.dataset, LABEL_NAMES)
+    validate_labels(curation.dataset, LABEL_NAMES)
     curation.map_text("repair text encoding", repair_text,
                       "HTML entities, mojibake and destroyed emoji from the export")
     curation.map_text("normalise links, handles, spaces", normalise_text,

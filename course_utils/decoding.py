@@ -18,7 +18,7 @@ from typing import Any
 Tensor = Any  # torch.Tensor; torch is imported only when a function runs
 
 
-def check_temperature(temperature: Any) -> float:
+def validate_temperature(temperature: Any) -> float:
     """A temperature must be a number above 0 (1 leaves the distribution unchanged)."""
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise ValueError(f"temperature must be a number above 0, got {temperature!r}")
@@ -28,14 +28,14 @@ def check_temperature(temperature: Any) -> float:
     return float(temperature)
 
 
-def check_top_k(top_k: Any) -> int:
+def validate_top_k(top_k: Any) -> int:
     """top_k must be a whole number of tokens, at least 1."""
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise ValueError(f"top_k must be a whole number of tokens, at least 1, got {top_k!r}")
     return top_k
 
 
-def check_top_p(top_p: Any) -> float:
+def validate_top_p(top_p: Any) -> float:
     """top_p is a share of probability in (0, 1]: 1 keeps every token."""
     if isinstance(top_p, bool) or not isinstance(top_p, (int, float)):
         raise ValueError(f"top_p must be a number in (0, 1], got {top_p!r}")
@@ -45,7 +45,7 @@ def check_top_p(top_p: Any) -> float:
     return float(top_p)
 
 
-def _check_logits(logits: Any) -> Tensor:
+def _validate_logits(logits: Any) -> Tensor:
     import torch
 
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
@@ -58,15 +58,15 @@ def _check_logits(logits: Any) -> Tensor:
 
 def apply_temperature(logits: Tensor, temperature: float) -> Tensor:
     """Logits divided by the temperature: below 1 sharpens the distribution, above 1 flattens it."""
-    return _check_logits(logits) / check_temperature(temperature)
+    return _validate_logits(logits) / validate_temperature(temperature)
 
 
 def top_k_filter(logits: Tensor, top_k: int) -> Tensor:
     """Keep the `top_k` highest logits (and any tied with the k-th); the rest become -inf."""
     import torch
 
-    logits = _check_logits(logits)
-    k = min(check_top_k(top_k), logits.shape[-1])
+    logits = _validate_logits(logits)
+    k = min(validate_top_k(top_k), logits.shape[-1])
     kth = torch.topk(logits, k, dim=-1).values[..., -1:]
     return logits.masked_fill(logits < kth, -math.inf)
 
@@ -74,8 +74,8 @@ def top_k_filter(logits: Tensor, top_k: int) -> Tensor:
 def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
     """Keep the most likely tokens until their probabilities reach `top_p` (nucleus sampling);
     the rest become -inf. The most likely token is always kept."""
-    logits = _check_logits(logits)
-    top_p = check_top_p(top_p)
+    logits = _validate_logits(logits)
+    top_p = validate_top_p(top_p)
     ordered, order = logits.sort(dim=-1, descending=True)
     mass_before = ordered.softmax(dim=-1).cumsum(dim=-1) - ordered.softmax(dim=-1)
     drop_sorted = mass_before >= top_p
@@ -87,12 +87,12 @@ def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
 def warp(logits: Tensor, temperature: float = 1.0, top_k: int | None = None,
          top_p: float | None = None) -> Tensor:
     """Temperature, then top-k, then top-p: the order `generate()` applies them."""
-    logits = _check_logits(logits)
-    if check_temperature(temperature) != 1.0:
+    logits = _validate_logits(logits)
+    if validate_temperature(temperature) != 1.0:
         logits = apply_temperature(logits, temperature)
     if top_k is not None:
         logits = top_k_filter(logits, top_k)
-    if top_p is not None and check_top_p(top_p) < 1.0:
+    if top_p is not None and validate_top_p(top_p) < 1.0:
         logits = top_p_filter(logits, top_p)
     return logits
 
@@ -103,7 +103,7 @@ def pick_next(logits: Tensor, do_sample: bool = False, temperature: float = 1.0,
     the warped distribution drawn with torch's global generator."""
     import torch
 
-    logits = _check_logits(logits)
+    logits = _validate_logits(logits)
     if not do_sample:
         return logits.argmax(dim=-1)
     probs = warp(logits, temperature, top_k, top_p).softmax(dim=-1)
@@ -133,7 +133,7 @@ def step(model: Any, input_ids: Tensor, cache: Any = None, use_cache: bool = Tru
     return output.logits[:, -1, :].float(), new_cache
 
 
-def _check_prompt(input_ids: Any, max_new_tokens: Any) -> Tensor:
+def _validate_prompt(input_ids: Any, max_new_tokens: Any) -> Tensor:
     import torch
 
     if not isinstance(input_ids, torch.Tensor) or input_ids.ndim != 2 or input_ids.shape[1] < 1:
@@ -159,7 +159,7 @@ def generate_by_hand(model: Any, input_ids: Tensor, max_new_tokens: int, *,
     `eos_token_id` (kept in the output), as `generate()` does."""
     import torch
 
-    input_ids = _check_prompt(input_ids, max_new_tokens)
+    input_ids = _validate_prompt(input_ids, max_new_tokens)
     if do_sample:
         warp(torch.zeros(1, 2), temperature, top_k, top_p)  # refuse bad settings up front
     sequence, cache, fresh = input_ids, None, input_ids
@@ -192,7 +192,7 @@ def beam_search(model: Any, input_ids: Tensor, num_beams: int, max_new_tokens: i
     longer answers and below 0 shorter ones."""
     import torch
 
-    input_ids = _check_prompt(input_ids, max_new_tokens)
+    input_ids = _validate_prompt(input_ids, max_new_tokens)
     if input_ids.shape[0] != 1:
         raise ValueError(f"beam_search takes one prompt (batch of 1), got {input_ids.shape[0]}")
     if isinstance(num_beams, bool) or not isinstance(num_beams, int) or num_beams < 1:
@@ -226,7 +226,7 @@ def perplexity(model: Any, input_ids: Tensor) -> float:
     """exp(mean negative log-likelihood of each token given the ones before it)."""
     import torch
 
-    input_ids = _check_prompt(input_ids, 1)
+    input_ids = _validate_prompt(input_ids, 1)
     if input_ids.shape[1] < 2:
         raise ValueError("perplexity needs at least 2 tokens: the first one is never predicted")
     with torch.no_grad():

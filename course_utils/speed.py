@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from course_utils.tokens import check_texts
+from course_utils.tokens import validate_texts
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def compare_batching(pipe: Callable[..., Any], texts: Sequence[str],
     With `sort_by_length`, one more run uses the largest batch size on the texts sorted by
     length (less padding). `call_kwargs` go to every call (e.g. return_tensors=True).
     """
-    items = check_texts(texts)
+    items = validate_texts(texts)
     if not batch_sizes or any(not isinstance(b, int) or b < 1 for b in batch_sizes):
         raise ValueError(f"batch_sizes must be positive integers, got {batch_sizes!r}")
     pipe(items[:2], **call_kwargs)  # warm up: first calls pay for lazy initialisation
@@ -89,7 +89,7 @@ class Padding:
 def padding_cost(tokenizer: Any, texts: Sequence[str], batch_size: int,
                  seed: int = 0) -> list[Padding]:
     """Padding in batches of shuffled texts against batches of texts sorted by length."""
-    items = check_texts(texts)
+    items = validate_texts(texts)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     lengths = [len(ids) for ids in tokenizer(items, truncation=True)["input_ids"]]

@@ -1,5 +1,5 @@
 """Looking at tokenizers: tokens per word, decode round trips, token spans drawn over the text;
-and the course's one check of text input (`check_text`, `check_texts`), used by every helper
+and the course's one check of text input (`validate_text`, `validate_texts`), used by every helper
 that takes text."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 PALETTE = ["#fde2e4", "#e2ece9", "#dfe7fd", "#fff1c1", "#e8dff5", "#d7f9f1"]
 
 
-def check_text(text: Any, what: str = "text") -> str:
+def validate_text(text: Any, what: str = "text") -> str:
     """`text` itself if it is a string with a word in it; otherwise a ValueError, naming the
     argument `what`, that says what was wrong and what to give instead."""
     if not isinstance(text, str):
@@ -23,27 +23,27 @@ def check_text(text: Any, what: str = "text") -> str:
     return text
 
 
-def check_texts(texts: Any, what: str = "texts") -> list[str]:
-    """`texts` as a list when it is a non-empty list of texts that `check_text` accepts; otherwise
+def validate_texts(texts: Any, what: str = "texts") -> list[str]:
+    """`texts` as a list when it is a non-empty list of texts that `validate_text` accepts; otherwise
     a ValueError that says which item is wrong."""
     if isinstance(texts, str) or not isinstance(texts, Sequence):
         raise ValueError(f"{what} must be a list of strings, got {type(texts).__name__}; "
                          "wrap a single text in a list: [text]")
     if not texts:
         raise ValueError(f"{what} is empty: give at least one string")
-    return [check_text(text, f"{what}[{i}]") for i, text in enumerate(texts)]
+    return [validate_text(text, f"{what}[{i}]") for i, text in enumerate(texts)]
 
 
 def fertility(tokenizer: Any, text: str) -> float:
     """Tokens per whitespace-separated word, special tokens left out (1.0 = a token a word)."""
-    words = check_text(text).split()
+    words = validate_text(text).split()
     tokens = tokenizer(text, add_special_tokens=False)["input_ids"]
     return len(tokens) / len(words)
 
 
 def round_trip(tokenizer: Any, text: str) -> tuple[str, bool]:
     """Encode then decode without special tokens; True when the text comes back unchanged."""
-    ids = tokenizer(check_text(text), add_special_tokens=False)["input_ids"]
+    ids = tokenizer(validate_text(text), add_special_tokens=False)["input_ids"]
     decoded = tokenizer.decode(ids, clean_up_tokenization_spaces=False)
     return decoded, decoded == text
 
@@ -55,7 +55,7 @@ def highlight_tokens(text: str, offsets: Sequence[Sequence[int]]) -> str:
     (special tokens) are skipped; whitespace no token covers is shown plain, and any other
     character no token covers is struck through in red (the tokenizer dropped it).
     """
-    check_text(text)
+    validate_text(text)
     spans = [(int(s), int(e)) for s, e in offsets if e > s]
     if any(s < 0 or e > len(text) for s, e in spans):
         raise ValueError(f"an offset lies outside the text (length {len(text)}): "

@@ -330,7 +330,7 @@ def fine_tune(model_id: str, splits: Any, recipe: Recipe, output_dir: str | Path
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from course_utils.curation import check_columns, check_labels
+    from course_utils.curation import validate_columns, validate_labels
 
     names = list(label_names) or list(splits[train_split].features["label"].names
                                       if hasattr(splits[train_split].features["label"], "names")
@@ -340,8 +340,8 @@ def fine_tune(model_id: str, splits: Any, recipe: Recipe, output_dir: str | Path
     for name in (train_split, "validation"):
         if name not in splits:
             raise ValueError(f"the data has no {name!r} split (it has {list(splits)})")
-        check_columns(splits[name])
-        check_labels(splits[name], names)
+        validate_columns(splits[name])
+        validate_labels(splits[name], names)
         if len(splits[name]) == 0:
             raise ValueError(f"the {name!r} split is empty: check the filtering that made it")
     info = run_info(str(model_id), names, recipe,

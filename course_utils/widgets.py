@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from course_utils.decoding import check_temperature, check_top_p, warp
+from course_utils.decoding import validate_temperature, validate_top_p, warp
 
 Tensor = Any
 
@@ -63,9 +63,9 @@ class SamplingExplorer:
 
     def show(self, temperature: float | None = None, top_p: float | None = None) -> None:
         if temperature is not None:
-            self.temperature.value = check_temperature(temperature)
+            self.temperature.value = validate_temperature(temperature)
         if top_p is not None:
-            self.top_p.value = check_top_p(top_p)
+            self.top_p.value = validate_top_p(top_p)
         t, p = self.temperature.value, self.top_p.value
         rows = next_token_table(self.logits, self.tokenizer, t, p, self.top)
         logits = self.logits if self.logits.ndim == 2 else self.logits[None]

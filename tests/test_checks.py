@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from course_utils import checks
+from course_utils.exercises import grading as checks
 from course_utils.exercises.grading import CheckFailed, WrongAnswer, check, exercise
 
 
@@ -111,7 +111,8 @@ def lenient(monkeypatch):
 
 
 def test_nb01_sentiment_label(offline, lenient, capsys):
-    from course_utils.exercises.shared import course_pipeline, nb01
+    from course_utils.exercises import nb01
+    from course_utils.exercises.shared import course_pipeline
 
     label = course_pipeline("text-classification", nb01.SENTIMENT_ID)(nb01.REVIEW)[0]["label"]
     assert check("01.1", label)
@@ -123,7 +124,8 @@ def test_nb01_sentiment_label(offline, lenient, capsys):
 
 
 def test_nb01_count_places(offline, lenient, capsys):
-    from course_utils.exercises.shared import course_pipeline, nb01
+    from course_utils.exercises import nb01
+    from course_utils.exercises.shared import course_pipeline
 
     tagger = course_pipeline("token-classification", nb01.NER_ID, aggregation_strategy="simple")
     places = sum(e["entity_group"] == "LOC" for e in tagger(nb01.TRAVEL))
@@ -227,7 +229,8 @@ def test_nb04_mask_fraction(lenient, capsys):
 def test_nb04_mean_pooling_and_search(offline, lenient, capsys):
     import torch
 
-    from course_utils.exercises import nb04, sentence_model
+    from course_utils.exercises import nb04
+    from course_utils.exercises.shared import sentence_model
 
     expected = sentence_model().encode(nb04.SENTENCE, convert_to_tensor=True)
     assert check("04.2", expected.clone())

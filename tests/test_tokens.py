@@ -3,8 +3,8 @@ import re
 import pytest
 
 from course_utils.tokens import (
-    check_text,
-    check_texts,
+    validate_text,
+    validate_texts,
     fertility,
     highlight_tokens,
     round_trip,
@@ -38,8 +38,8 @@ def test_fertility_bad_input(bad, words):
     (3, "source must be a string, got int 3; pass the text itself")])
 def test_check_text_says_what_was_wrong_and_what_to_do(bad, words):
     with pytest.raises(ValueError, match=re.escape(words)):
-        check_text(bad, "source")
-    assert check_text(" a ") == " a "
+        validate_text(bad, "source")
+    assert validate_text(" a ") == " a "
 
 
 @pytest.mark.parametrize("bad, words", [
@@ -48,8 +48,8 @@ def test_check_text_says_what_was_wrong_and_what_to_do(bad, words):
     (["a", 3], "texts[1] must be a string, got int")])
 def test_check_texts_names_the_bad_item(bad, words):
     with pytest.raises(ValueError, match=re.escape(words)):
-        check_texts(bad)
-    assert check_texts(("a", "b")) == ["a", "b"]
+        validate_texts(bad)
+    assert validate_texts(("a", "b")) == ["a", "b"]
 
 
 def test_round_trip_reports_loss():

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from course_utils.tokens import check_text
+from course_utils.tokens import validate_text
 
 NO_ATTENTIONS = (
     "there are no attention weights to show: the model was run without them. Load it with "
@@ -62,7 +62,7 @@ def stack_attention(attention: Any, name: str = "attention") -> Any:
     return torch.stack(squeezed)
 
 
-def check_tokens(tokens: Sequence[str], size: int, name: str = "tokens",
+def validate_tokens(tokens: Sequence[str], size: int, name: str = "tokens",
                  side: str = "positions") -> list[str]:
     """`tokens` as a list of strings, refused with a message unless there is one per position."""
     if isinstance(tokens, str):
@@ -122,7 +122,7 @@ class Attention:
     def __post_init__(self) -> None:
         self.weights = stack_attention(self.weights, "weights")
         size = _square(self.weights, "weights")
-        self.tokens = check_tokens(self.tokens, size)
+        self.tokens = validate_tokens(self.tokens, size)
         start = self.sentence_b_start
         if start is not None and not 0 < start < size:
             raise ValueError(f"sentence_b_start must be a position inside the {size} tokens "
@@ -170,9 +170,9 @@ def attention_of(model: Any, tokenizer: Any, text: str, text_pair: str | None = 
     been loaded with attn_implementation='eager'."""
     import torch
 
-    check_text(text)
+    validate_text(text)
     if text_pair is not None:
-        check_text(text_pair, "text_pair")
+        validate_text(text_pair, "text_pair")
     inputs = tokenizer(text, text_pair, return_tensors="pt")
     device = next(model.parameters()).device
     with torch.no_grad():
@@ -204,9 +204,9 @@ class Seq2SeqAttention:
         self.encoder = stack_attention(self.encoder, "encoder")
         self.decoder = stack_attention(self.decoder, "decoder")
         self.cross = stack_attention(self.cross, "cross")
-        self.encoder_tokens = check_tokens(self.encoder_tokens, _square(self.encoder, "encoder"),
+        self.encoder_tokens = validate_tokens(self.encoder_tokens, _square(self.encoder, "encoder"),
                                            "encoder_tokens")
-        self.decoder_tokens = check_tokens(self.decoder_tokens, _square(self.decoder, "decoder"),
+        self.decoder_tokens = validate_tokens(self.decoder_tokens, _square(self.decoder, "decoder"),
                                            "decoder_tokens")
         expected = (len(self.decoder_tokens), len(self.encoder_tokens))
         if tuple(self.cross.shape[-2:]) != expected:
@@ -235,7 +235,7 @@ def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | 
     output, so you see what it attended to while writing it)."""
     import torch
 
-    check_text(source, "source")
+    validate_text(source, "source")
     device = next(model.parameters()).device
     encoded = tokenizer(source, return_tensors="pt").to(device)
     encoded = {k: encoded[k] for k in ("input_ids", "attention_mask") if k in encoded}
@@ -245,7 +245,7 @@ def seq2seq_attention_of(model: Any, tokenizer: Any, source: str, target: str | 
             decoder_ids = generated[:, :-1] if generated[0, -1] == tokenizer.eos_token_id \
                 else generated
         else:
-            check_text(target, "target")
+            validate_text(target, "target")
             labels = tokenizer(text_target=target, return_tensors="pt")["input_ids"].to(device)
             start = torch.full((1, 1), model.config.decoder_start_token_id, device=device)
             decoder_ids = torch.cat([start, labels[:, :-1]], dim=1)
@@ -280,7 +280,7 @@ def query_key_of(model: Any, tokenizer: Any, text: str, layer: int, head: int) -
 
     from course_utils.attention.layers import split_heads
 
-    check_text(text)
+    validate_text(text)
     encoder = getattr(getattr(model, "base_model", model), "encoder", None)
     blocks = getattr(encoder, "layer", None)
     if blocks is None or not hasattr(blocks[0], "attention"):

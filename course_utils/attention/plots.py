@@ -23,7 +23,7 @@ def attention_heatmap(attention: Any, tokens: Sequence[str], layer: int, head: i
     query token, a column per key token. `attention` is output.attentions or a stacked tensor."""
     import matplotlib.pyplot as plt
 
-    from course_utils.attention.data import check_tokens, readable_tokens, stack_attention
+    from course_utils.attention.data import validate_tokens, readable_tokens, stack_attention
 
     weights = stack_attention(attention)
     layers, heads = weights.shape[:2]
@@ -33,9 +33,9 @@ def attention_heatmap(attention: Any, tokens: Sequence[str], layer: int, head: i
         raise ValueError(f"head must be between 0 and {heads - 1} (or None for the mean), "
                          f"got {head}")
     matrix = weights[layer].mean(0) if head is None else weights[layer, head]
-    rows = readable_tokens(check_tokens(tokens, matrix.shape[0], "tokens", "query positions"))
+    rows = readable_tokens(validate_tokens(tokens, matrix.shape[0], "tokens", "query positions"))
     cols = rows if key_tokens is None else readable_tokens(
-        check_tokens(key_tokens, matrix.shape[1], "key_tokens", "key positions"))
+        validate_tokens(key_tokens, matrix.shape[1], "key_tokens", "key positions"))
     if ax is None:
         size = (min(2 + 0.32 * len(cols), 12), min(1.5 + 0.3 * len(rows), 12))
         _, ax = plt.subplots(figsize=size)
@@ -56,13 +56,13 @@ def head_grid(attention: Any, tokens: Sequence[str], layer: int, columns: int = 
     the first column and last row only)."""
     import matplotlib.pyplot as plt
 
-    from course_utils.attention.data import check_tokens, readable_tokens, stack_attention
+    from course_utils.attention.data import validate_tokens, readable_tokens, stack_attention
 
     weights = stack_attention(attention)
     layers, heads = weights.shape[:2]
     if not -layers <= layer < layers:
         raise ValueError(f"layer must be between 0 and {layers - 1}, got {layer}")
-    names = _short(readable_tokens(check_tokens(tokens, weights.shape[-1])), 8)
+    names = _short(readable_tokens(validate_tokens(tokens, weights.shape[-1])), 8)
     rows = -(-heads // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(cell * columns, cell * rows),
                                 squeeze=False)

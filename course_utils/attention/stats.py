@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_utils.attention.data import stack_attention
-from course_utils.tokens import check_text
+from course_utils.tokens import validate_text
 
 
 def _square(weights: Any) -> Any:
@@ -145,7 +145,7 @@ class Attribution:
 
 
 def _inputs(tokenizer: Any, text: str) -> tuple[Any, list[bool]]:
-    inputs = tokenizer(check_text(text), return_tensors="pt")
+    inputs = tokenizer(validate_text(text), return_tensors="pt")
     special = set(getattr(tokenizer, "all_special_ids", []))
     return inputs, [i in special for i in inputs["input_ids"][0].tolist()]
 

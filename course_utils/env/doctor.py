@@ -29,7 +29,7 @@ class Finding:
         return f"{'[' + self.status + ']':<7}{self.item}: {self.detail}"
 
 
-def check_python() -> Finding:
+def examine_python() -> Finding:
     here = sys.version_info[:2]
     low, high = PYTHON_SUPPORTED
     span = f"supported {low[0]}.{low[1]} to {high[0]}.{high[1]}"
@@ -41,7 +41,7 @@ def check_python() -> Finding:
     return Finding("OK", "python", f"{platform.python_version()} ({span})")
 
 
-def check_package(name: str, minimum: str | None) -> Finding:
+def examine_package(name: str, minimum: str | None) -> Finding:
     have = installed_version(name)
     if have is None:
         return Finding("FAIL", name, "not installed: pip install -r requirements.txt")
@@ -51,7 +51,7 @@ def check_package(name: str, minimum: str | None) -> Finding:
     return Finding("OK", name, have + (f" (needs >={minimum})" if minimum else ""))
 
 
-def check_device() -> Finding:
+def examine_device() -> Finding:
     """The device the notebooks will use and what training on it uses (env.device.describe)."""
     from course_utils.env.device import available_devices, describe, has_nvidia_gpu
 
@@ -77,7 +77,7 @@ def check_device() -> Finding:
                                      "its small CPU budget; a GPU is optional")
 
 
-def check_memory() -> Finding:
+def examine_memory() -> Finding:
     try:
         import psutil
 
@@ -93,7 +93,7 @@ def check_memory() -> Finding:
     return Finding("OK", "memory", text)
 
 
-def check_disk() -> Finding:
+def examine_disk() -> Finding:
     from course_utils.offline.kit import kit_dir
 
     folder = kit_dir()
@@ -107,7 +107,7 @@ def check_disk() -> Finding:
     return Finding("OK", "disk", text)
 
 
-def check_hub() -> Finding:
+def examine_hub() -> Finding:
     from course_utils.offline.hub import hub_offline_flag, is_online
 
     if hub_offline_flag():
@@ -117,7 +117,7 @@ def check_hub() -> Finding:
     return Finding("WARN", "hub", "the Hub is out of reach: notebooks use the offline stand-ins")
 
 
-def check_standins(online: bool) -> list[Finding]:
+def examine_standins(online: bool) -> list[Finding]:
     """One line per stand-in: whole (OK); buildable on first use (WARN); unbuildable (FAIL).
 
     A stand-in that is not built yet but whose sources are installed is built the first time
@@ -151,7 +151,7 @@ def check_standins(online: bool) -> list[Finding]:
     return found
 
 
-def check_jupyter() -> list[Finding]:
+def examine_jupyter() -> list[Finding]:
     found = []
     try:
         from jupyter_client.kernelspec import KernelSpecManager
@@ -182,11 +182,11 @@ def diagnose() -> list[Finding]:
     """Every finding, in the order they are printed."""
     from course_utils.offline.hub import is_online
 
-    findings = [check_python()]
-    findings += [check_package(name, low) for name, low in requirements()]
-    findings += [check_device(), check_memory(), check_disk(), check_hub()]
-    findings += check_standins(is_online())
-    findings += check_jupyter()
+    findings = [examine_python()]
+    findings += [examine_package(name, low) for name, low in requirements()]
+    findings += [examine_device(), examine_memory(), examine_disk(), examine_hub()]
+    findings += examine_standins(is_online())
+    findings += examine_jupyter()
     return findings
 
 
