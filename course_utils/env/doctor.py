@@ -77,6 +77,16 @@ def examine_device() -> Finding:
                                      "its small CPU budget; a GPU is optional")
 
 
+def _by_amount(item: str, text: str, amount: float, fail_below: float, fail_fix: str,
+               warn_below: float, warn_note: str) -> Finding:
+    """FAIL under the first amount (with the fix), WARN under the second, else OK."""
+    if amount < fail_below:
+        return Finding("FAIL", item, f"{text}: {fail_fix}")
+    if amount < warn_below:
+        return Finding("WARN", item, f"{text}: {warn_note}")
+    return Finding("OK", item, text)
+
+
 def examine_memory() -> Finding:
     try:
         import psutil
@@ -88,9 +98,8 @@ def examine_memory() -> Finding:
     text = f"{total / 2**30:.1f} GiB total, {free / 2**30:.1f} GiB available"
     if free < 1.5 * 2**30:
         return Finding("FAIL", "memory", text + ": notebooks need up to 1.5 GiB; close programs")
-    if total < 4 * 2**30:
-        return Finding("WARN", "memory", text + ": enough, but run one notebook at a time")
-    return Finding("OK", "memory", text)
+    return _by_amount("memory", text, total, 0, "", 4 * 2**30,
+                      "enough, but run one notebook at a time")
 
 
 def examine_disk() -> Finding:
@@ -100,11 +109,8 @@ def examine_disk() -> Finding:
     probe = folder if folder.exists() else Path.home()
     free = shutil.disk_usage(probe).free
     text = f"{free / 2**30:.1f} GiB free where the offline kit lives ({folder})"
-    if free < 1 * 2**30:
-        return Finding("FAIL", "disk", text + ": the kit needs about 1 GiB")
-    if free < 3 * 2**30:
-        return Finding("WARN", "disk", text + ": the kit fits; Hub downloads may not")
-    return Finding("OK", "disk", text)
+    return _by_amount("disk", text, free, 1 * 2**30, "the kit needs about 1 GiB", 3 * 2**30,
+                      "the kit fits; Hub downloads may not")
 
 
 def examine_hub() -> Finding:
