@@ -208,13 +208,63 @@ def test_test_colab_runs_the_colab_lane_with_the_other_arguments(monkeypatch):
     assert calls == [["-x", "notebooks/00_setup_and_tour.ipynb"]]
 
 
-def test_the_colab_lane_pins_colabs_versions_and_not_torch():
+def test_the_colab_lane_pins_colabs_versions_torch_included():
     from course_utils.repo.launcher import COLAB_CONSTRAINTS, ROOT
 
     pins = [line.split("#")[0].strip() for line in
             (ROOT / COLAB_CONSTRAINTS).read_text(encoding="utf-8").splitlines()]
     pins = [p for p in pins if p]
-    assert pins == ["transformers==5.15.*", "datasets==4.0.*", "ipywidgets==7.7.1"]
+    assert pins == ["torch==2.11.0", "transformers==5.15.*", "datasets==4.0.*",
+                    "ipywidgets==7.7.1"]
+
+
+def test_the_colab_lane_installs_colabs_torch_from_pypi_not_the_cpu_index(monkeypatch):
+    from course_utils.repo import launcher
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(launcher, "has_module", lambda python, module: False)
+    monkeypatch.setattr(launcher, "has_nvidia_gpu", lambda: False)
+    monkeypatch.setattr(launcher, "pip", lambda python, *args: calls.append(args))
+    launcher.install_torch(Path("python"), launcher.COLAB_CONSTRAINTS)
+    assert calls == [("torch==2.11.0",)]
+    calls.clear()
+    launcher.install_torch(Path("python"))  # the main environment: ours, as a CPU build
+    assert calls[0][0] == f"torch=={launcher.pinned('torch')}" and launcher.CPU_INDEX in calls[0]
+
+
+def test_the_colab_lane_is_made_from_colabs_python(monkeypatch, tmp_path):
+    from course_utils.repo import launcher
+
+    monkeypatch.delenv("COURSE_COLAB_PYTHON", raising=False)
+    shim = tmp_path / "shims" / "python3.13"  # a pyenv shim of a version not active: fails
+    monkeypatch.setattr(launcher.shutil, "which", lambda name: str(shim))
+    python = launcher.venv_python(tmp_path / "versions" / "3.13.0")
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setattr(launcher, "runs_python", lambda p, version: p == str(python))
+    assert launcher.colab_python() == str(python)
+    monkeypatch.setenv("COURSE_COLAB_PYTHON", "/opt/python3.13")
+    assert launcher.colab_python() == "/opt/python3.13"
+
+
+def test_the_colab_lane_holds_colabs_memory_not_binders(monkeypatch, tmp_path):
+    from course_utils.repo import launcher
+
+    seen = {}
+    monkeypatch.delenv("COURSE_KERNEL_DATA_LIMIT", raising=False)
+    monkeypatch.delenv("COURSE_KERNEL_PEAK_BUDGET", raising=False)
+    monkeypatch.setattr(launcher, "ROOT", tmp_path)
+    (tmp_path / launcher.COLAB_ENV / "bin").mkdir(parents=True)
+    launcher.venv_python(tmp_path / launcher.COLAB_ENV).write_text("")
+    monkeypatch.setattr(launcher, "ensure_installed", lambda python, constraints: None)
+    monkeypatch.setattr(launcher.subprocess, "run", lambda *a, **k: type(
+        "Done", (), {"stdout": "python 3.13.0", "returncode": 0})())
+    monkeypatch.setattr(launcher, "run_offline",
+                        lambda python, args, env: seen.update(env=env, args=args) or 0)
+    assert launcher.colab_lane([]) == 0
+    assert seen["env"]["COURSE_KERNEL_DATA_LIMIT"] == launcher.COLAB_KERNEL_DATA_LIMIT
+    assert seen["env"]["COURSE_KERNEL_PEAK_BUDGET"] == "0" and seen["args"] == ["notebooks"]
 
 
 def test_the_colab_lane_installs_under_colabs_constraints_only(monkeypatch, tmp_path):
@@ -222,7 +272,7 @@ def test_the_colab_lane_installs_under_colabs_constraints_only(monkeypatch, tmp_
 
     calls: list[tuple[str, ...]] = []
     monkeypatch.setenv("COURSE_PINNED", "1")  # a workshop setting must not pin the lane to ours
-    monkeypatch.setattr(launcher, "install_torch", lambda python: None)
+    monkeypatch.setattr(launcher, "install_torch", lambda python, constraints=None: None)
     monkeypatch.setattr(launcher, "pip", lambda python, *args: calls.append(args))
     monkeypatch.setattr(launcher.subprocess, "run", lambda *a, **k: type(
         "Done", (), {"stdout": str(tmp_path)})())

@@ -144,6 +144,7 @@ def test_the_launcher_needs_only_the_standard_library():
 def environment_variables() -> set[str]:
     found: set[str] = set()
     places = [*PACKAGE.rglob("*.py"), *(ROOT / "tools").glob("*.py"), ROOT / "conftest.py",
+              *(ROOT / "tests").glob("*.py"),
               ROOT / ".ci" / "run", *(ROOT / "binder").iterdir()]
     for path in places:
         found |= set(re.findall(r"COURSE_[A-Z][A-Z_]*[A-Z]", path.read_text(encoding="utf-8")))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,9 @@ STAMP = ".course-env-stamp"
 TEST_REQUIREMENTS = "tests/requirements.txt"
 COLAB_ENV = ".venv-colab"
 COLAB_CONSTRAINTS = "constraints-colab.txt"
+COLAB_PYTHON = "3.13"  # Colab's Python
+# Colab's free machine has about 12 GB for everything; the lane's kernels may use a third
+COLAB_KERNEL_DATA_LIMIT = "4G"
 
 
 def say(message: str) -> None:
@@ -96,9 +100,16 @@ def pip(python: Path, *args: str) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def install_torch(python: Path) -> None:
-    """The tested torch where none is importable: a CPU build on Linux without an NVIDIA GPU."""
+def install_torch(python: Path, constraints: str | None = None) -> None:
+    """The tested torch where none is importable. A constraints file that pins torch (the
+    Colab lane's: Colab's own torch, a CUDA build from PyPI that also runs on a CPU) gets
+    exactly that version from PyPI; otherwise constraints.txt's version, as a CPU build on
+    Linux without an NVIDIA GPU."""
     if has_module(python, "torch"):
+        return
+    lane_version = pinned("torch", ROOT / constraints) if constraints else None
+    if lane_version:
+        pip(python, f"torch=={lane_version}")
         return
     version = pinned("torch")
     spec = f"torch=={version}" if version else "torch>=2.11"
@@ -121,7 +132,7 @@ def ensure_installed(python: Path, for_tests: bool = False,
     wanted = install_stamp(constraints)
     if stamp_file.is_file() and stamp_file.read_text().strip() == wanted:
         return
-    install_torch(python)
+    install_torch(python, constraints)
     args = ["-r", "requirements.txt", "-e", "."]
     if for_tests:
         args += ["-r", TEST_REQUIREMENTS]
@@ -173,17 +184,46 @@ def test(extra: list[str]) -> int:
     return run_offline(python, extra, dict(os.environ))
 
 
+def runs_python(python: str, version: str) -> bool:
+    """Whether `python` starts and is that version (a pyenv shim of an inactive version fails)."""
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    try:
+        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == version
+
+
+def colab_python() -> str:
+    """The Python the Colab lane's environment is made from: $COURSE_COLAB_PYTHON, else
+    Colab's version (COLAB_PYTHON) found on PATH or under pyenv, else this one (said aloud)."""
+    chosen = os.environ.get("COURSE_COLAB_PYTHON")
+    if chosen:
+        return chosen
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [shutil.which(f"python{COLAB_PYTHON}"),
+                  *(str(venv_python(f)) for f in sorted(pyenv.glob(f"{COLAB_PYTHON}.*"),
+                                                        reverse=True))]
+    for candidate in candidates:
+        if candidate and runs_python(candidate, COLAB_PYTHON):
+            return candidate
+    say(f"no Python {COLAB_PYTHON} found (Colab's): the lane uses {platform.python_version()}; "
+        f"set COURSE_COLAB_PYTHON to a Python {COLAB_PYTHON} to match Colab")
+    return sys.executable
+
+
 def colab_lane(extra: list[str]) -> int:
-    """Execute every notebook offline with Colab's versions (constraints-colab.txt) of
-    transformers, datasets and ipywidgets, in an environment of its own, .venv-colab/, made
-    from $COURSE_COLAB_PYTHON (default: this Python) on first use; its offline kit is built
-    with those versions too, in .venv-colab/kit. Extra arguments go to pytest (default: every
-    notebook). torch is the tested one from constraints.txt (see the README)."""
+    """Execute every notebook offline with Colab's versions (constraints-colab.txt: Python
+    3.13's torch 2.11, transformers, datasets, ipywidgets) in an environment of its own,
+    .venv-colab/, made from colab_python() on first use; its offline kit is built with those
+    versions too, in .venv-colab/kit. Extra arguments go to pytest (default: every notebook).
+    Kernels run under Colab's memory, not Binder's (COLAB_KERNEL_DATA_LIMIT, no peak budget):
+    Colab's CUDA build of torch holds about 400 MB more than the CPU build Binder gets."""
     started = time.monotonic()
     folder = ROOT / COLAB_ENV
     python = venv_python(folder)
     if not python.exists():
-        base = os.environ.get("COURSE_COLAB_PYTHON") or sys.executable
+        base = colab_python()
         say(f"creating {COLAB_ENV}/ with {base}")
         subprocess.run([base, "-m", "venv", str(folder)], check=True)
     ensure_installed(python, constraints=COLAB_CONSTRAINTS)
@@ -195,6 +235,8 @@ def colab_lane(extra: list[str]) -> int:
     say(f"Colab lane: {versions}")
     env = {**os.environ, "COURSE_CACHE": str(folder / "kit")}
     env.pop("COURSE_PYTHON", None)  # the lane's own environment, never the main one
+    env.setdefault("COURSE_KERNEL_DATA_LIMIT", COLAB_KERNEL_DATA_LIMIT)
+    env.setdefault("COURSE_KERNEL_PEAK_BUDGET", "0")  # Binder's budget is for the CPU build
     args = extra if any(not a.startswith("-") for a in extra) else [*extra, "notebooks"]
     code = run_offline(python, args, env)
     minutes, seconds = divmod(round(time.monotonic() - started), 60)
