@@ -1,0 +1,155 @@
+"""The GPU run: every notebook executed by nbval on this machine's GPU, then the fine-tuning
+throughput benchmark (naive against the course's recipe); the tables go into
+docs/benchmarks.md and docs/instructor-guide.md between their `gpu:begin`/`gpu:end` marks.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python tools/bench_gpu.py          # on a machine with a GPU
+    .venv/bin/python tools/bench_gpu.py --allow-cpu --no-docs notebooks/00_setup_and_tour.ipynb
+
+Run it whenever a machine with an NVIDIA GPU is at hand: it is sized to finish in 10 minutes on
+one GPU (the notebooks are the CPU course's; a GPU runs them in a few minutes), and it says so
+when it took longer. Without a GPU it refuses, unless --allow-cpu (to try the plumbing: the
+tables then say "cpu" and are not written into the docs unless asked). Each notebook runs in its
+own pytest, with an empty runs folder (a first run: notebook 09 trains), strict exercise checks
+and no kernel memory limit (a GPU machine is not Binder). Exit status 1 when a notebook fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = (ROOT / "docs" / "benchmarks.md", ROOT / "docs" / "instructor-guide.md")
+BEGIN = "<!-- gpu:begin (written by tools/bench_gpu.py: edits here are overwritten) -->"
+END = "<!-- gpu:end -->"
+TARGET_S = 10 * 60
+STEPS = 40
+
+
+def gpu_name() -> str | None:
+    """The first CUDA device's name and memory, or None without one."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    props = torch.cuda.get_device_properties(0)
+    major, minor = torch.cuda.get_device_capability(0)
+    return (f"{torch.cuda.get_device_name(0)}, {props.total_memory / 2**30:.0f} GiB, "
+            f"compute capability {major}.{minor}")
+
+
+def run_notebook(path: Path, env: dict[str, str]) -> tuple[bool, float, str]:
+    """Execute one notebook with nbval in its own pytest; (passed, seconds, last line)."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", str(path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    return done.returncode == 0, seconds, lines[-1] if lines else done.stderr.strip()[-200:]
+
+
+def notebooks_table(results: list[tuple[str, bool, float, str]]) -> list[str]:
+    rows = ["| notebook | seconds | result |", "|---|---:|---|"]
+    for name, passed, seconds, last in results:
+        rows.append(f"| {name} | {seconds:.0f} | {'passed' if passed else 'FAILED: ' + last} |")
+    total = sum(seconds for _, _, seconds, _ in results)
+    rows.append(f"| **all** | **{total:.0f}** | "
+                f"{sum(p for _, p, _, _ in results)} of {len(results)} passed |")
+    return rows
+
+
+def throughput_table(env: dict[str, str], steps: int = STEPS) -> list[str]:
+    """The Markdown table bench_fine_tuning.py prints, with its lines around it."""
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "bench_fine_tuning.py"),
+                           str(steps)], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        return [f"The throughput benchmark failed: {done.stderr.strip()[-500:]}"]
+    return [line for line in done.stdout.splitlines() if line.strip()]
+
+
+def section(device: str, notebooks: list[str], throughput: list[str], seconds: float,
+            command: str) -> str:
+    import torch
+    import transformers
+
+    verdict = (f"within the {TARGET_S // 60}-minute target" if seconds <= TARGET_S
+               else f"**over** the {TARGET_S // 60}-minute target")
+    return "\n".join([
+        BEGIN,
+        f"Run on {date.today().isoformat()} with `{command}` on {device}: Python "
+        f"{platform.python_version()}, torch {torch.__version__}, transformers "
+        f"{transformers.__version__}, offline, every notebook a first run. The whole run took "
+        f"{seconds / 60:.1f} minutes, {verdict}.",
+        "",
+        *notebooks,
+        "",
+        f"Fine-tuning throughput, {STEPS} optimizer steps each (tools/bench_fine_tuning.py):",
+        "",
+        *throughput,
+        END,
+    ])
+
+
+def write_section(text: str, docs: Path) -> None:
+    """Replace the marked section of `docs`; refuse when the marks are missing."""
+    old = docs.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), flags=re.S)
+    if not pattern.search(old):
+        raise SystemExit(f"{docs} has no {BEGIN!r} ... {END!r} section: add the two marks "
+                         "where the GPU tables belong, then run again")
+    docs.write_text(pattern.sub(lambda _: text, old, count=1), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
+    parser.add_argument("--allow-cpu", action="store_true",
+                        help="run without a GPU (to try the script; the docs are left alone "
+                        "unless --docs)")
+    parser.add_argument("--no-docs", action="store_true", help="print the tables only")
+    parser.add_argument("--docs", action="store_true", help="write the docs even on a CPU")
+    parser.add_argument("--steps", type=int, default=STEPS, help="benchmark steps (default 40)")
+    args = parser.parse_args(argv)
+
+    name = gpu_name()
+    if name is None and not args.allow_cpu:
+        print("bench_gpu: torch sees no CUDA GPU here. Run this on a machine with an NVIDIA GPU "
+              "(python -m course_utils doctor says what torch sees), or pass --allow-cpu to try "
+              "the script itself.", file=sys.stderr)
+        return 2
+    device = name or "cpu"
+    paths = [Path(p).resolve() for p in args.notebooks] or sorted(
+        (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    started = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="course-gpu-runs-") as runs:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "COURSE_STRICT_CHECKS": "1",
+               "COURSE_RUNS": runs, "COURSE_KERNEL_DATA_LIMIT": "0",
+               "COURSE_KERNEL_PEAK_BUDGET": "0"}
+        for path in paths:
+            passed, seconds, last = run_notebook(path, env)
+            print(f"{path.name}: {'passed' if passed else 'FAILED'} in {seconds:.0f} s", flush=True)
+            results.append((path.name, passed, seconds, last))
+        throughput = throughput_table(env, args.steps)
+    seconds = time.perf_counter() - started
+    command = ".venv/bin/python tools/bench_gpu.py" + (
+        " " + " ".join(argv if argv is not None else sys.argv[1:]) if (
+            argv if argv is not None else sys.argv[1:]) else "")
+    text = section(device, notebooks_table(results), throughput, seconds, command.strip())
+    print(text)
+    if not args.no_docs and (name is not None or args.docs):
+        for docs in DOCS:
+            write_section(text, docs)
+    return 0 if all(passed for _, passed, _, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
