@@ -3,7 +3,12 @@
 nbval starts each notebook's kernel through `nbval.kernel.start_new_kernel`, whose keyword
 arguments reach the kernel's Popen: here they gain a preexec_fn that sets RLIMIT_DATA (2 GiB by
 default on Linux; COURSE_KERNEL_DATA_LIMIT changes it, 0 lifts it) and the environment that
-keeps that limit honest. See course_utils/repo/kernel_limits.py. The pytest process itself is not limited.
+keeps that limit honest. See course_utils/repo/kernel_limits.py. The pytest process itself is
+not limited.
+
+Every notebook is also held to the course's peak-memory budget, read exactly (the kernel's
+VmHWM after each cell; 1.5e9 bytes by default, COURSE_KERNEL_PEAK_BUDGET changes it, 0 lifts
+it): course_utils/repo/nbval_peak.py fails a notebook over it and names the cell to look at.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from course_utils.repo import kernel_limits
 
 LIMIT = kernel_limits.kernel_data_limit()
+pytest_plugins = ("course_utils.repo.nbval_peak",)
 
 
 def pytest_report_header(config) -> str:

@@ -57,3 +57,10 @@ def test_docs_without_the_marks_are_refused(tmp_path):
     path.write_text("no marks here\n")
     with pytest.raises(SystemExit, match="add the two marks"):
         bench_gpu.write_section("text", path)
+
+
+def test_the_real_docs_have_one_marked_section_each():
+    for doc in bench_gpu.DOCS:
+        text = doc.read_text(encoding="utf-8")
+        assert text.count(bench_gpu.BEGIN) == 1 and text.count(bench_gpu.END) == 1, doc
+        assert text.index(bench_gpu.BEGIN) < text.index(bench_gpu.END), doc

@@ -33,7 +33,8 @@ def test_otherwise_the_repository_venv(tmp_path, monkeypatch):
     monkeypatch.setattr(launcher, "in_managed_env", lambda: False)
     monkeypatch.setattr(launcher, "ROOT", tmp_path)
     made = []
-    monkeypatch.setattr(launcher.venv.EnvBuilder, "create", lambda self, folder: made.append(folder))
+    monkeypatch.setattr(launcher.venv.EnvBuilder, "create",
+                        lambda self, folder: made.append(folder))
     monkeypatch.setattr(launcher, "has_module", lambda python, module: False)
     assert launcher.environment_python() == launcher.venv_python(tmp_path / ".venv")
     assert made == [tmp_path / ".venv"]

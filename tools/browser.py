@@ -17,10 +17,13 @@ tests/test_browser.py runs this in a network namespace with only a loopback inte
 the kernel nor the page can reach any network.
 
 Like the notebook tests, the server and its kernels run offline, with strict checks, under
-Binder's memory limit (RLIMIT_DATA, course_utils/repo/kernel_limits.py) and with an empty runs folder of
-their own (made inside $COURSE_RUNS when set), so notebook 09 trains and never resumes a run.
+Binder's memory limit (RLIMIT_DATA, course_utils/repo/kernel_limits.py) and with an empty runs
+folder of their own (made inside $COURSE_RUNS when set), so notebook 09 trains and never resumes a run.
 JupyterLab reads binder/overrides.json as its settings overrides, as on Binder: the report says
-whether the server turned the news prompt off.
+whether the server turned the news prompt off. Memory is read exactly (VmHWM, the process's
+own resident high-water mark; course_utils/repo/kernel_peak.py): each notebook's kernel just
+before it is shut down, and the Jupyter server's over the whole run, printed at the end as
+kernel plus server against Binder's 2 GB (and kept in the report).
 
 Exit status 0 when every notebook passes; the report says what failed.
 """
@@ -39,7 +42,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from course_utils.repo import kernel_limits
+from course_utils.repo import kernel_limits, kernel_peak
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
@@ -255,8 +258,35 @@ def screenshot_all(page, path: Path) -> None:
     page.set_viewport_size(size)
 
 
+def memory_now(server_pid: int | None) -> dict[str, int | None]:
+    """Exact resident figures in bytes: the Jupyter server's high-water mark and current size,
+    and the largest high-water mark among its kernels (its ipykernel child processes)."""
+    if server_pid is None:
+        return {}
+    import psutil
+
+    kernels = []
+    try:
+        children = psutil.Process(server_pid).children()
+    except psutil.Error:
+        children = []
+    for child in children:
+        try:
+            if any("ipykernel" in part for part in child.cmdline()):
+                kernels.append(kernel_peak.status_bytes(child.pid))
+        except psutil.Error:  # a kernel that ended meanwhile
+            continue
+    return {"server_peak": kernel_peak.status_bytes(server_pid),
+            "server_rss": kernel_peak.status_bytes(server_pid, "VmRSS"),
+            "kernel_peak": max((k for k in kernels if k is not None), default=None)}
+
+
+def mib(n: int | None) -> str:
+    return "-" if n is None else kernel_peak.mib(n)
+
+
 def run_notebook(page, port: int, frontend: str, name: str, artifacts: Path,
-                 timeout: float) -> dict:
+                 timeout: float, server_pid: int | None = None) -> dict:
     started = time.monotonic()
     outside: list[str] = []
 
@@ -306,6 +336,7 @@ def run_notebook(page, port: int, frontend: str, name: str, artifacts: Path,
     if name.startswith("07_"):
         check_attention_page(page, report, artifacts)
     screenshot_all(page, artifacts / f"{Path(name).stem}.jpg")
+    report["memory"] = memory_now(server_pid)  # before the kernel goes: its exact peak
     # free the kernel's memory before the next notebook
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
     if not wait_for_no_kernels(port):
@@ -463,14 +494,18 @@ def main(argv: list[str] | None = None) -> int:
                 console: list[str] = []
                 page.on("pageerror", lambda error, log=console: log.append(str(error)))
                 report = run_notebook(page, port, frontend, name, artifacts / frontend,
-                                      timeout_of(name, args.timeout))
+                                      timeout_of(name, args.timeout), lab.pid)
                 report["page_errors"] = console
                 reports.append(report)
+                memory = report["memory"]
                 print(f"{frontend}: {name}: {'ok' if not report['problems'] else 'FAILED'}"
-                      f" in {report['seconds']} s", flush=True)
+                      f" in {report['seconds']} s; kernel peak {mib(memory.get('kernel_peak'))},"
+                      f" server {mib(memory.get('server_rss'))} (peak so far"
+                      f" {mib(memory.get('server_peak'))})", flush=True)
                 page.close()
             browser.close()
     finally:
+        server = memory_now(lab.pid)  # the server's high-water mark over the whole run
         lab.terminate()
         try:
             lab.wait(timeout=20)
@@ -479,12 +514,19 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(runs, ignore_errors=True)
     total = round(time.monotonic() - started, 1)
+    kernel = max((r["memory"].get("kernel_peak") or 0 for r in reports), default=0)
+    server_peak = server.get("server_peak") or 0
     summary = {"seconds": total, "fetchNews served": news, "kernel data limit": limit,
-               "notebooks": reports}
+               "server peak bytes": server_peak or None,
+               "largest kernel peak bytes": kernel or None, "notebooks": reports}
     (artifacts / "report.json").write_text(json.dumps(summary, indent=2))
     if news != "false":
         print(f"  - binder/overrides.json did not turn the news off: fetchNews {news!r}")
     print(f"{len(reports)} notebook runs in {total} s; fetchNews served as {news!r}")
+    if server_peak:
+        print(f"memory (exact, VmHWM): Jupyter server peak {mib(server_peak)}, largest kernel peak"
+              f" {mib(kernel or None)}; together at most {mib(server_peak + kernel)}"
+              f" ({(server_peak + kernel) / 1e9:.2f} GB) against Binder's 2 GB")
     for report in reports:
         verdict = "ok" if not report["problems"] else "FAILED"
         print(f"{report['frontend']}: {report['notebook']}: {verdict} in {report['seconds']} s;"

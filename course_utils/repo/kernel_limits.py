@@ -17,9 +17,12 @@ COURSE_KERNEL_DATA_LIMIT sets the limit: bytes, or a size such as 2G, 1.5G or 15
 units); 0 or off lifts it. Unset: 2G on Linux without an NVIDIA GPU, none elsewhere (a CUDA
 context maps far more address space than it uses; macOS does not enforce the limit).
 
+The other half of the Binder check, the exact peak-memory budget of every notebook (the kernel's
+VmHWM, COURSE_KERNEL_PEAK_BUDGET), is course_utils/repo/kernel_peak.py.
+
 Used by the notebook tests (conftest.py at the root, for nbval's kernels), by
 tools/bench_notebooks.py and by tools/browser.py (the JupyterLab server and its kernels).
-Standard library only (and course_utils.repo.launcher, which is too).
+Standard library only (and course_utils.env.device, which is too).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import re
 import sys
 from collections.abc import Callable
 
-from course_utils.repo.launcher import has_nvidia_gpu
+from course_utils.env.device import has_nvidia_gpu
 
 ENV = "COURSE_KERNEL_DATA_LIMIT"
 BINDER_BYTES = 2 * 1024**3  # Binder: 1 GiB guaranteed, 2 GiB at most
