@@ -233,6 +233,21 @@ def stop_at(step: int) -> Any:
     return StopAt()
 
 
+def checkpoint_activations(model: Any) -> None:
+    """Gradient (activation) checkpointing on: the forward pass keeps each layer's input only
+    and the backward pass computes the layer again. transformers 5.25 renamed the model's
+    switch from `gradient_checkpointing_enable` to `activation_checkpointing_enable`."""
+    switch = getattr(model, "activation_checkpointing_enable", None)
+    (switch or model.gradient_checkpointing_enable)()
+
+
+def is_checkpointing(model: Any) -> bool:
+    """Whether `checkpoint_activations` is on for `model` (either name of the flag)."""
+    flag = getattr(type(model), "is_activation_checkpointing", None)
+    return bool(model.is_activation_checkpointing if flag is not None
+                else model.is_gradient_checkpointing)
+
+
 def model_inputs(tokenized: Any) -> Any:
     """Only the columns the model takes (the text and other columns would reach its forward)."""
     wanted = ("input_ids", "attention_mask", "token_type_ids", "label")
@@ -321,12 +336,15 @@ def is_main_process() -> bool:
 def fine_tune(model_id: str, splits: Any, recipe: Recipe, output_dir: str | Path,
               train_split: str = "train", label_names: Sequence[str] = (),
               seed: int = 0, overwrite: bool = False, callbacks: Sequence[Any] = (),
-              quiet: bool = False, **overrides: Any) -> tuple[Any, Any]:
+              quiet: bool = False, gradient_checkpointing: bool = False,
+              **overrides: Any) -> tuple[Any, Any]:
     """Fine-tune `model_id` (a local path or resolved Hub ID) for sequence classification on
     `splits[train_split]`, evaluating on splits['validation']. Resumes from the last checkpoint
     in `output_dir` when it holds the same run; refuses a folder that holds another run. Saves
     the final model and tokenizer in output_dir/'final'. `quiet` drops the progress bars and
-    the printed logs. Returns (trainer, tokenized splits)."""
+    the printed logs; `gradient_checkpointing` trades about a fifth more time for less memory
+    (`checkpoint_activations`).
+    `overrides` go to `TrainingArguments`. Returns (trainer, tokenized splits)."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -356,6 +374,8 @@ def fine_tune(model_id: str, splits: Any, recipe: Recipe, output_dir: str | Path
     model = AutoModelForSequenceClassification.from_pretrained(
         model_id, num_labels=len(names), id2label=dict(enumerate(names)),
         label2id={n: i for i, n in enumerate(names)})
+    if gradient_checkpointing:
+        checkpoint_activations(model)
     parts = {k: splits[k] for k in (train_split, "validation", "test") if k in splits}
     from datasets import DatasetDict
 
@@ -392,8 +412,11 @@ def notebook_09_classifier(device: str | None = None) -> Path:
     if not (folder / "final" / "config.json").is_file():
         print("notebook 09's classifier is not in the runs folder yet: training it the same way "
               "(about a minute on a CPU)")
+        # notebook 09 trains this folder with Trainer itself (no run record): checkpoints of an
+        # interrupted run of it are started afresh, a run of fine_tune's resumes
         fine_tune(resolve("distilbert/distilbert-base-uncased", announce=False), load_curated(),
-                  choose_recipe(device), folder, label_names=LABEL_NAMES, quiet=True)
+                  choose_recipe(device), folder, label_names=LABEL_NAMES, quiet=True,
+                  overwrite=folder.is_dir() and not (folder / RUN_FILE).is_file())
     return folder / "final"
 
 

@@ -190,3 +190,37 @@ def test_the_script_runs_under_accelerate_launch_on_two_processes(tiny_model, tm
     reports = [line for line in result.stdout.splitlines() if line.startswith('{"')]
     assert len(reports) == 1 and json.loads(reports[0])["steps"] == 4  # printed once, by rank 0
     assert (tmp_path / "ddp" / "final").is_dir()
+
+
+def test_gradient_checkpointing_is_switched_on_and_learns_the_same(tiny_model, tmp_path):
+    data = splits()
+    plain, _ = training.fine_tune(tiny_model, data, recipe(), tmp_path / "plain",
+                                  label_names=NAMES, quiet=True)
+    saving, _ = training.fine_tune(tiny_model, data, recipe(), tmp_path / "saving",
+                                   label_names=NAMES, quiet=True, gradient_checkpointing=True)
+    assert training.is_checkpointing(saving.model) and not training.is_checkpointing(plain.model)
+    for (name, a), (_, b) in zip(plain.model.state_dict().items(),
+                                 saving.model.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6, msg=name)
+
+
+def test_notebook_09_classifier_trains_once_and_restarts_an_interrupted_trainer_run(
+        tiny_model, tmp_path, monkeypatch):
+    """Notebook 09 trains runs/09-curated with Trainer itself (no run record): what it left
+    unfinished is started afresh; a finished classifier is reused as it is."""
+    import course_utils.curation
+    import course_utils.offline.hub
+
+    monkeypatch.setenv("COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(course_utils.offline.hub, "resolve", lambda *a, **k: tiny_model)
+    monkeypatch.setattr(course_utils.curation, "load_curated", splits)
+    monkeypatch.setattr(training, "choose_recipe", lambda device=None: recipe(3))
+    left = tmp_path / "runs" / "09-curated" / "checkpoint-1"
+    left.mkdir(parents=True)
+    (left / "trainer_state.json").write_text("{}")
+    final = training.notebook_09_classifier("cpu")
+    assert final == tmp_path / "runs" / "09-curated" / "final"
+    assert (final / "config.json").is_file() and not left.exists()
+    stamp = (final / "config.json").stat().st_mtime_ns
+    assert training.notebook_09_classifier("cpu") == final
+    assert (final / "config.json").stat().st_mtime_ns == stamp  # not trained again
