@@ -201,10 +201,11 @@ def beam_search(model: Any, input_ids: Tensor, num_beams: int, max_new_tokens: i
     finished: list[Beam] = []
     prompt_length = input_ids.shape[1]
     for length in range(1, max_new_tokens + 1):
-        batch = torch.tensor([tokens for tokens, _ in running])
+        batch = torch.tensor([tokens for tokens, _ in running], device=input_ids.device)
         logits, _ = step(model, batch, use_cache=False)
         logprobs = logits.log_softmax(dim=-1)
-        totals = torch.tensor([score for _, score in running])[:, None] + logprobs
+        totals = torch.tensor([score for _, score in running], device=logprobs.device
+                              )[:, None] + logprobs
         best = totals.flatten().topk(2 * num_beams)  # room for beams that finish here
         candidates = []
         for value, flat in zip(best.values.tolist(), best.indices.tolist()):

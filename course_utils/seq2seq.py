@@ -104,13 +104,14 @@ def encode_pairs(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, 
 
 def translate(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 256,
               **generate_kwargs: Any) -> list[str]:
-    """generate() over `texts` in batches; the decoded outputs without special tokens."""
+    """generate() over `texts` in batches, on the model's device; the decoded outputs without
+    special tokens."""
     import torch
 
     outputs: list[str] = []
     for start in range(0, len(texts), batch_size):
         batch = tokenizer(list(texts[start : start + batch_size]), padding=True,
-                          return_tensors="pt")
+                          return_tensors="pt").to(model.device)
         with torch.no_grad():
             generated = model.generate(**batch, **generate_kwargs)
         outputs += tokenizer.batch_decode(generated, skip_special_tokens=True)

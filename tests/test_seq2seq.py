@@ -81,6 +81,22 @@ def test_translate_returns_one_string_per_text():
     assert len(out) == 3 and all(isinstance(o, str) for o in out)
 
 
+def test_translate_hands_generate_its_inputs_on_the_models_device():
+    # no GPU here: the meta device stands in for one (tensors with a device and no data)
+    tokenizer = seq2seq.char_tokenizer(["5 March 2021", "2021-03-05"])
+    seen = []
+
+    class OnAnotherDevice:
+        device = torch.device("meta")
+
+        def generate(self, input_ids, attention_mask, **kwargs):
+            seen.append((input_ids.device.type, attention_mask.device.type))
+            return torch.full((input_ids.shape[0], 2), tokenizer.eos_token_id)
+
+    assert seq2seq.translate(OnAnotherDevice(), tokenizer, ["5 March", "2021"]) == ["", ""]
+    assert seen == [("meta", "meta")]
+
+
 def test_exact_match():
     assert seq2seq.exact_match(["a", "b ", "c"], ["a", "b", "x"]) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="as many predictions"):
