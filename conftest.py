@@ -9,6 +9,10 @@ not limited.
 Every notebook is also held to the course's peak-memory budget, read exactly (the kernel's
 VmHWM after each cell; 1.5e9 bytes by default, COURSE_KERNEL_PEAK_BUDGET changes it, 0 lifts
 it): course_utils/repo/nbval_peak.py fails a notebook over it and names the cell to look at.
+
+Tests marked `after_notebooks` (the browser run) run after every notebook, so nbval's are the
+first runs (the peaks above are a learner's first run) and the later pass resumes the training
+runs they finished, in the runs folder of the test command, as a learner's rerun does.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ pytest_plugins = ("course_utils.repo.nbval_peak",)
 
 def pytest_report_header(config) -> str:
     return kernel_limits.describe(LIMIT)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("after_notebooks") is not None)
 
 
 def pytest_configure(config) -> None:

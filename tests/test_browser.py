@@ -46,6 +46,7 @@ def can_isolate() -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.after_notebooks  # so it resumes the training runs the notebook tests finished
 def test_every_notebook_runs_in_jupyterlab_offline():
     reason = missing()
     if reason:

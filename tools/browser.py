@@ -17,8 +17,10 @@ tests/test_browser.py runs this in a network namespace with only a loopback inte
 the kernel nor the page can reach any network.
 
 Like the notebook tests, the server and its kernels run offline, with strict checks, under
-Binder's memory limit (RLIMIT_DATA, course_utils/repo/kernel_limits.py) and with an empty runs
-folder of their own (made inside $COURSE_RUNS when set), so notebook 09 trains and never resumes a run.
+Binder's memory limit (RLIMIT_DATA, course_utils/repo/kernel_limits.py). Training runs go to
+$COURSE_RUNS when it is set: the test command runs this after every notebook's nbval, in the same
+runs folder, so notebooks 09 and 10 resume the runs nbval finished, as a learner's rerun does.
+Without it they go to an empty folder of its own, and notebook 09 trains.
 JupyterLab reads binder/overrides.json as its settings overrides, as on Binder: the report says
 whether the server turned the news prompt off. Memory is read exactly (VmHWM, the process's
 own resident high-water mark; course_utils/repo/kernel_peak.py): each notebook's kernel just
@@ -475,9 +477,8 @@ def main(argv: list[str] | None = None) -> int:
             old.unlink()
         (folder / "notebooks" / frontend).mkdir(parents=True, exist_ok=True)
         shutil.copy(NOTEBOOKS / name, folder / "notebooks" / frontend / name)
-    # an empty runs folder: inside the test command's (removed with it) or our own
-    runs = Path(tempfile.mkdtemp(prefix="browser-runs-",
-                                 dir=os.environ.get("COURSE_RUNS") or folder))
+    # the test command's runs folder (its notebooks' finished runs), else an empty one of our own
+    runs = Path(os.environ.get("COURSE_RUNS") or tempfile.mkdtemp(prefix="runs-", dir=folder))
     limit = kernel_limits.kernel_data_limit()
     print(kernel_limits.describe(limit), flush=True)
     port = free_port()
@@ -511,8 +512,7 @@ def main(argv: list[str] | None = None) -> int:
             lab.wait(timeout=20)
         except subprocess.TimeoutExpired:
             lab.kill()
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.rmtree(runs, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)  # with our own runs folder; $COURSE_RUNS stays
     total = round(time.monotonic() - started, 1)
     kernel = max((r["memory"].get("kernel_peak") or 0 for r in reports), default=0)
     server_peak = server.get("server_peak") or 0
