@@ -276,6 +276,26 @@ def test_the_colab_lane_holds_colabs_memory_not_binders(monkeypatch, tmp_path):
     assert seen["env"]["COURSE_KERNEL_PEAK_BUDGET"] == "0" and seen["args"] == ["notebooks"]
 
 
+def test_the_colab_lane_loads_the_main_tests_kit(monkeypatch, tmp_path):
+    from course_utils.repo import launcher
+
+    seen = {}
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "shared-kit"))
+    monkeypatch.setattr(launcher, "ROOT", tmp_path)
+    (tmp_path / launcher.COLAB_ENV / "bin").mkdir(parents=True)
+    launcher.venv_python(tmp_path / launcher.COLAB_ENV).write_text("")
+    monkeypatch.setattr(launcher, "ensure_installed", lambda python, constraints: None)
+    monkeypatch.setattr(launcher.subprocess, "run", lambda *a, **k: type(
+        "Done", (), {"stdout": "python 3.13.0", "returncode": 0})())
+    monkeypatch.setattr(launcher, "run_offline", lambda python, args, env: seen.update(env) or 0)
+    assert launcher.colab_lane([]) == 0
+    assert seen["COURSE_CACHE"] == str(tmp_path / "shared-kit")
+    monkeypatch.delenv("COURSE_CACHE")
+    seen.clear()
+    assert launcher.colab_lane([]) == 0
+    assert "COURSE_CACHE" not in seen  # the default kit folder, the main test's
+
+
 def test_the_colab_lane_installs_under_colabs_constraints_only(monkeypatch, tmp_path):
     from course_utils.repo import launcher
 

@@ -215,8 +215,9 @@ def colab_python() -> str:
 def colab_lane(extra: list[str]) -> int:
     """Execute every notebook offline with Colab's versions (constraints-colab.txt: Python
     3.13's torch 2.11, transformers, datasets, ipywidgets) in an environment of its own,
-    .venv-colab/, made from colab_python() on first use; its offline kit is built with those
-    versions too, in .venv-colab/kit. Extra arguments go to pytest (default: every notebook).
+    .venv-colab/, made from colab_python() on first use. It loads the same offline kit as the
+    main test (built once, by whichever runs first), as a Colab learner loads Hub models that
+    other versions saved. Extra arguments go to pytest (default: every notebook).
     Kernels run under Colab's memory, not Binder's (COLAB_KERNEL_DATA_LIMIT, no peak budget):
     Colab's CUDA build of torch holds about 400 MB more than the CPU build Binder gets."""
     started = time.monotonic()
@@ -233,7 +234,7 @@ def colab_lane(extra: list[str]) -> int:
     versions = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
                               check=True).stdout.strip()
     say(f"Colab lane: {versions}")
-    env = {**os.environ, "COURSE_CACHE": str(folder / "kit")}
+    env = dict(os.environ)
     env.pop("COURSE_PYTHON", None)  # the lane's own environment, never the main one
     env.setdefault("COURSE_KERNEL_DATA_LIMIT", COLAB_KERNEL_DATA_LIMIT)
     env.setdefault("COURSE_KERNEL_PEAK_BUDGET", "0")  # Binder's budget is for the CPU build
