@@ -157,23 +157,29 @@ def runs_dir() -> Path:
 
 def model_identity(model_id: str) -> str:
     """What names a model in a run record: a Hub ID as it is; a local folder by its model type and
-    a hash of its config and weights, so moving the folder (or the environment holding it) keeps
-    its runs resumable while other weights in the same place do not."""
+    a hash of its config (less the transformers version that wrote it) and weights, so moving the
+    folder, or saving it again with another release, keeps its runs resumable while other weights
+    in the same place do not."""
     import hashlib
 
     folder = Path(model_id)
     if not folder.is_dir():
         return model_id
     digest = hashlib.sha256()
-    for file in sorted(folder.glob("config.json")) + sorted(folder.glob("*.safetensors")):
+    config = folder / "config.json"
+    kind = "model"
+    if config.is_file():
+        settings = json.loads(config.read_text())
+        kind = settings.get("model_type", kind)
+        # the version that saved it is not part of the model: the same weights saved by another
+        # transformers release (the Colab lane resuming the main test's runs) are the same model
+        settings.pop("transformers_version", None)
+        digest.update(json.dumps(settings, sort_keys=True).encode())
+    for file in sorted(folder.glob("*.safetensors")):
         digest.update(file.name.encode())
         with file.open("rb") as stream:
             for block in iter(lambda: stream.read(1 << 22), b""):
                 digest.update(block)
-    config = folder / "config.json"
-    kind = "model"
-    if config.is_file():
-        kind = json.loads(config.read_text()).get("model_type", kind)
     return f"local {kind} {digest.hexdigest()[:12]}"
 
 

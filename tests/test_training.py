@@ -119,6 +119,17 @@ def test_a_moved_model_folder_keeps_its_runs_and_other_weights_do_not(tiny_model
     assert training.model_identity("org/name") == "org/name"
 
 
+def test_the_same_model_saved_by_another_release_keeps_its_runs(tiny_model, tmp_path):
+    resaved = Path(shutil.copytree(tiny_model, tmp_path / "resaved"))
+    config = json.loads((resaved / "config.json").read_text())
+    config["transformers_version"] = "5.15.0"  # what the Colab lane's release writes
+    (resaved / "config.json").write_text(json.dumps(config, indent=3))
+    assert training.model_identity(str(resaved)) == training.model_identity(tiny_model)
+    config["num_labels_note"] = "another setting"
+    (resaved / "config.json").write_text(json.dumps(config))
+    assert training.model_identity(str(resaved)) != training.model_identity(tiny_model)
+
+
 def test_runs_dir_follows_course_runs(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_RUNS", str(tmp_path))
     assert training.runs_dir() == tmp_path
