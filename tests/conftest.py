@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean Hub state per test, and no network ever."""
+"""Shared fixtures: a clean Hub state per test, no network ever, and a tiny random Llama."""
 
 from __future__ import annotations
 
@@ -39,3 +39,22 @@ def empty_hub_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
     folder.mkdir()
     monkeypatch.setenv("HF_HUB_CACHE", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_llama():
+    """A 2-layer random Llama (vocabulary 97) with sharpened output weights, so that greedy
+    choices, beams and label scores are clear-cut: decoding and evaluation test against it."""
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=256, bos_token_id=None, eos_token_id=None,
+                         pad_token_id=None)
+    model = LlamaForCausalLM(config).eval()
+    with torch.no_grad():
+        model.lm_head.weight.mul_(40)
+    model.generation_config = GenerationConfig(pad_token_id=0)
+    return model

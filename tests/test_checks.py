@@ -296,3 +296,51 @@ def test_nb07_heads_entropy_and_first_token_share(lenient, capsys):
     assert not check("07.3", lambda w: w.mean())
     assert not check("07.3", lambda w: 1 / 0) and "ZeroDivisionError" in capsys.readouterr().out
     assert not check("07.3", 0.5) and "pass the function" in capsys.readouterr().out
+
+
+def test_nb11_continuation_score(offline, lenient, capsys):
+    def right(model, tokenizer, prompt, continuation):
+        context = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        answer = tokenizer(continuation, add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            logprobs = model(torch.tensor([context + answer])).logits[0].log_softmax(-1)
+        return sum(logprobs[len(context) - 1 + i, t].item() for i, t in enumerate(answer))
+
+    def first_token_only(model, tokenizer, prompt, continuation):
+        context = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        token = tokenizer(continuation, add_special_tokens=False)["input_ids"][0]
+        with torch.no_grad():
+            return model(torch.tensor([context])).logits[0, -1].log_softmax(-1)[token].item()
+
+    def raw_logits(model, tokenizer, prompt, continuation):
+        context = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        answer = tokenizer(continuation, add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            logits = model(torch.tensor([context + answer])).logits[0]
+        return sum(logits[len(context) - 1 + i, t].item() for i, t in enumerate(answer))
+
+    assert check("11.1", right)
+    assert not check("11.1", first_token_only) and "every token" in capsys.readouterr().out
+    assert not check("11.1", lambda *a: -right(*a)) and "sign" in capsys.readouterr().out
+    assert not check("11.1", raw_logits)
+    assert not check("11.1", lambda *a: 1 / 0) and "ZeroDivisionError" in capsys.readouterr().out
+    assert not check("11.1", 0.5) and "without ()" in capsys.readouterr().out
+
+
+def test_nb11_calibration_and_parsing(lenient, capsys):
+    from course_utils.evaluation import calibrate, parse_label
+
+    assert check("11.2", lambda probs, prior: calibrate(probs, prior).argmax(-1))
+    assert not check("11.2", lambda probs, prior: probs.argmax(-1))
+    assert "uncalibrated" in capsys.readouterr().out
+    assert not check("11.2", lambda probs, prior: (probs * prior).argmax(-1))
+    assert "divides" in capsys.readouterr().out
+    assert not check("11.2", lambda probs, prior: probs.argmax())
+    assert "one label index per item" in capsys.readouterr().out
+    assert check("11.3", parse_label)
+    assert not check("11.3", lambda reply, labels: next(
+        (l for l in labels if l in reply.lower()), None)) and "expected" in capsys.readouterr().out
+    assert not check("11.3", lambda reply, labels: next(  # first label word, not the earliest
+        (l for l in labels if parse_label(reply, [l])), None))
+    assert not check("11.3", lambda reply, labels: next(
+        (l for l in labels if l in reply.lower().split()), None))

