@@ -183,6 +183,38 @@ def model_identity(model_id: str) -> str:
     return f"local {kind} {digest.hexdigest()[:12]}"
 
 
+def _identity_before_2026_12_04(model_id: str) -> str | None:
+    """How run records named a local model before the transformers version was left out of the
+    hash (config.json's bytes as they are), so that their runs can be taken over."""
+    import hashlib
+
+    folder = Path(model_id)
+    config = folder / "config.json"
+    if not config.is_file():
+        return None
+    digest = hashlib.sha256()
+    for file in [config] + sorted(folder.glob("*.safetensors")):
+        digest.update(file.name.encode())
+        with file.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 22), b""):
+                digest.update(block)
+    kind = json.loads(config.read_text()).get("model_type", "model")
+    return f"local {kind} {digest.hexdigest()[:12]}"
+
+
+def update_old_record(output_dir: str | Path, model_id: str) -> None:
+    """A run record that names `model_id` the old way is rewritten to name it the current way
+    (the same model: only how its hash is computed changed), so its run still resumes."""
+    record = Path(output_dir) / RUN_FILE
+    if not record.is_file():
+        return
+    earlier = json.loads(record.read_text())
+    old = _identity_before_2026_12_04(model_id)
+    if old is not None and earlier.get("model") == old:
+        earlier["model"] = model_identity(model_id)
+        record.write_text(json.dumps(earlier, indent=1))
+
+
 def run_info(model_id: str, label_names: Sequence[str], recipe: Recipe, data: str) -> dict:
     return {"model": model_identity(model_id), "labels": list(label_names), "data": data,
             "recipe": {k: v for k, v in dataclasses.asdict(recipe).items()
@@ -370,6 +402,8 @@ def fine_tune(model_id: str, splits: Any, recipe: Recipe, output_dir: str | Path
             raise ValueError(f"the {name!r} split is empty: check the filtering that made it")
     info = run_info(str(model_id), names, recipe,
                     f"{train_split}:{data_fingerprint(splits[train_split])}")
+    if is_main_process():
+        update_old_record(output_dir, str(model_id))
     checkpoint = prepare_output_dir(output_dir, info, overwrite) if is_main_process() else None
     if checkpoint is None and not is_main_process():
         from transformers.trainer_utils import get_last_checkpoint

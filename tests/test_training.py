@@ -119,6 +119,25 @@ def test_a_moved_model_folder_keeps_its_runs_and_other_weights_do_not(tiny_model
     assert training.model_identity("org/name") == "org/name"
 
 
+def test_a_run_recorded_before_the_hash_changed_still_resumes(tiny_model, tmp_path):
+    data = splits()
+    folder = tmp_path / "run"
+    training.fine_tune(tiny_model, data, recipe(3), folder, label_names=NAMES,
+                       callbacks=[training.stop_at(2)])
+    record = folder / training.RUN_FILE
+    earlier = json.loads(record.read_text())
+    old = training._identity_before_2026_12_04(tiny_model)
+    assert old is not None and old != earlier["model"]
+    record.write_text(json.dumps({**earlier, "model": old}))  # as the course wrote it before
+    trainer, _ = training.fine_tune(tiny_model, data, recipe(3), folder, label_names=NAMES)
+    assert trainer.state.global_step == 3
+    assert json.loads(record.read_text())["model"] == training.model_identity(tiny_model)
+    # another model's old-style hash is still another run
+    record.write_text(json.dumps({**earlier, "model": "local bert 0123456789ab"}))
+    with pytest.raises(ValueError, match="another run"):
+        training.fine_tune(tiny_model, data, recipe(3), folder, label_names=NAMES)
+
+
 def test_the_same_model_saved_by_another_release_keeps_its_runs(tiny_model, tmp_path):
     resaved = Path(shutil.copytree(tiny_model, tmp_path / "resaved"))
     config = json.loads((resaved / "config.json").read_text())
