@@ -155,6 +155,15 @@ def runs_dir() -> Path:
     return Path(os.environ["COURSE_RUNS"]) if os.environ.get("COURSE_RUNS") else kit_dir() / "runs"
 
 
+def _hash_files(digest: Any, files: Sequence[Path]) -> None:
+    """Feed each file's name and bytes to `digest`, a few MB at a time."""
+    for file in files:
+        digest.update(file.name.encode())
+        with file.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 22), b""):
+                digest.update(block)
+
+
 def model_identity(model_id: str) -> str:
     """What names a model in a run record: a Hub ID as it is; a local folder by its model type and
     a hash of its config (less the transformers version that wrote it) and weights, so moving the
@@ -175,11 +184,7 @@ def model_identity(model_id: str) -> str:
         # transformers release (the Colab lane resuming the main test's runs) are the same model
         settings.pop("transformers_version", None)
         digest.update(json.dumps(settings, sort_keys=True).encode())
-    for file in sorted(folder.glob("*.safetensors")):
-        digest.update(file.name.encode())
-        with file.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 22), b""):
-                digest.update(block)
+    _hash_files(digest, sorted(folder.glob("*.safetensors")))
     return f"local {kind} {digest.hexdigest()[:12]}"
 
 
@@ -193,11 +198,7 @@ def _identity_before_2026_12_04(model_id: str) -> str | None:
     if not config.is_file():
         return None
     digest = hashlib.sha256()
-    for file in [config] + sorted(folder.glob("*.safetensors")):
-        digest.update(file.name.encode())
-        with file.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 22), b""):
-                digest.update(block)
+    _hash_files(digest, [config] + sorted(folder.glob("*.safetensors")))
     kind = json.loads(config.read_text()).get("model_type", "model")
     return f"local {kind} {digest.hexdigest()[:12]}"
 
