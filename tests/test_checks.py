@@ -1,3 +1,4 @@
+import re
 import math
 
 import pytest
@@ -344,3 +345,42 @@ def test_nb11_calibration_and_parsing(lenient, capsys):
         (l for l in labels if parse_label(reply, [l])), None))
     assert not check("11.3", lambda reply, labels: next(
         (l for l in labels if l in reply.lower().split()), None))
+
+
+def test_nb12_reply_labels(lenient, capsys):
+    def right(ids, mask, prompt_lengths):
+        labels = ids.masked_fill(mask == 0, -100)
+        for row, length in enumerate(prompt_lengths):
+            labels[row, :length] = -100
+        return labels
+
+    def by_token_id(ids, mask, prompt_lengths):  # the classic bug: the end-of-turn is the pad id
+        labels = ids.masked_fill(ids == 2, -100)
+        for row, length in enumerate(prompt_lengths):
+            labels[row, :length] = -100
+        return labels
+
+    assert check("12.1", right)
+    assert not check("12.1", by_token_id) and "end-of-turn" in capsys.readouterr().out
+    assert not check("12.1", lambda ids, mask, lengths: ids.masked_fill(mask == 0, -100))
+    assert "prompt" in capsys.readouterr().out
+    assert not check("12.1", lambda ids, mask, lengths: right(ids, mask, lengths)[:, 1:])
+    assert "shape" in capsys.readouterr().out
+    assert not check("12.1", lambda *a: 1 / 0) and "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_nb12_merge_lora_and_iso_dates(lenient, capsys):
+    from course_utils.instruction import is_iso_date
+
+    assert check("12.2", lambda w, a, b, alpha: w + (alpha / a.shape[0]) * b @ a)
+    assert not check("12.2", lambda w, a, b, alpha: w + b @ a)
+    assert "not scaled" in capsys.readouterr().out
+    assert not check("12.2", lambda w, a, b, alpha: w + alpha * b @ a)
+    assert "rank too" in capsys.readouterr().out
+    assert not check("12.2", lambda w, a, b, alpha: w + (alpha / b.shape[0]) * b @ a)
+    assert not check("12.2", lambda w, a, b, alpha: a.T @ b.T) and "shape" in capsys.readouterr().out
+    assert check("12.3", is_iso_date)
+    assert not check("12.3", lambda reply: bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", reply.strip())))
+    assert "does not parse" in capsys.readouterr().out
+    assert not check("12.3", lambda reply: reply.strip()[:4].isdigit())
+    assert not check("12.3", lambda reply: 1 / 0) and "ZeroDivisionError" in capsys.readouterr().out
