@@ -254,3 +254,13 @@ def test_notebook_09_classifier_trains_once_and_restarts_an_interrupted_trainer_
     stamp = (final / "config.json").stat().st_mtime_ns
     assert training.notebook_09_classifier("cpu") == final
     assert (final / "config.json").stat().st_mtime_ns == stamp  # not trained again
+
+
+def test_release_memory_each_step_releases_after_every_step(monkeypatch):
+    calls = []
+    monkeypatch.setattr(training, "release_memory", lambda: calls.append(1))
+    callback = training.release_memory_each_step()
+    control = object()
+    for _ in range(3):
+        assert callback.on_step_end(None, None, control) is control
+    assert len(calls) == 3
