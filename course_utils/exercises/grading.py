@@ -99,6 +99,14 @@ def check(key: str, answer: Any) -> Result:
 
 
 # ---------------------------------------------------------------- helpers for graders
+def as_function(answer: Any, signature: str) -> Any:
+    """`answer` when it is callable; a WrongAnswer naming the function expected otherwise."""
+    if not callable(answer):
+        raise WrongAnswer(f"expected a function {signature}, got {type(answer).__name__}: pass "
+                          "the function itself, without ()")
+    return answer
+
+
 def as_number(answer: Any, what: str = "a number") -> float:
     """A Python float from a number, a NumPy scalar or a one-element tensor; else WrongAnswer."""
     if isinstance(answer, bool):

@@ -7,13 +7,8 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from course_utils.exercises.grading import WrongAnswer, exercise
+from course_utils.exercises.grading import as_function, exercise
 
-
-def _callable(answer: Any, signature: str) -> None:
-    if not callable(answer):
-        raise WrongAnswer(f"expected a function {signature}, got {type(answer).__name__}: pass "
-                          "the function itself, without ()")
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +46,7 @@ SCORE_CASES = [("The weather today is", " sunny"),
 def continuation_score(answer: Any) -> str | None:
     from course_utils.evaluation import continuation_logprobs
 
-    _callable(answer, "continuation_score(model, tokenizer, prompt, continuation)")
+    as_function(answer, "continuation_score(model, tokenizer, prompt, continuation)")
     model, tokenizer = _grading_model()
     for prompt, continuation in SCORE_CASES:
         expected = float(continuation_logprobs(model, tokenizer, [prompt], [continuation])[0, 0])
@@ -80,7 +75,7 @@ def calibrated_labels(answer: Any) -> str | None:
 
     from course_utils.evaluation import calibrate
 
-    _callable(answer, "calibrated_labels(probs, prior)")
+    as_function(answer, "calibrated_labels(probs, prior)")
     generator = torch.Generator().manual_seed(112)
     for items, labels in [(12, 2), (9, 3), (5, 4)]:
         probs = torch.rand(items, labels, generator=generator).softmax(-1)
@@ -115,7 +110,7 @@ PARSE_CASES = [("Positive.", "positive"), ("negative", "negative"), ("NEGATIVE!!
           hint="a regular expression with word boundaries (\\b) and re.IGNORECASE finds each "
                "label's first position; keep the earliest")
 def parse_reply(answer: Any) -> str | None:
-    _callable(answer, "parse_reply(reply, labels)")
+    as_function(answer, "parse_reply(reply, labels)")
     for reply, expected in PARSE_CASES:
         labels = ["ocean", "pencil"] if expected == "ocean" else ["negative", "positive"]
         try:

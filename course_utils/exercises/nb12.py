@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.exercises.grading import WrongAnswer, exercise
+from course_utils.exercises.grading import as_function, exercise
 
 PAD = 2  # the grading batches pad with the end-of-turn id, as SmolLM2's tokenizer does
 
-
-def _callable(answer: Any, signature: str) -> None:
-    if not callable(answer):
-        raise WrongAnswer(f"expected a function {signature}, got {type(answer).__name__}: pass "
-                          "the function itself, without ()")
 
 
 def _label_cases() -> list[tuple[Any, Any, list[int], Any]]:
@@ -49,7 +44,7 @@ def _label_cases() -> list[tuple[Any, Any, list[int], Any]]:
 def reply_labels(answer: Any) -> str | None:
     import torch
 
-    _callable(answer, "reply_labels(input_ids, attention_mask, prompt_lengths)")
+    as_function(answer, "reply_labels(input_ids, attention_mask, prompt_lengths)")
     for ids, mask, prompt_lengths, expected in _label_cases():
         try:
             got = torch.as_tensor(answer(ids.clone(), mask.clone(), list(prompt_lengths)))
@@ -81,7 +76,7 @@ def reply_labels(answer: Any) -> str | None:
 def merge_lora(answer: Any) -> str | None:
     import torch
 
-    _callable(answer, "merge_lora(weight, A, B, alpha)")
+    as_function(answer, "merge_lora(weight, A, B, alpha)")
     generator = torch.Generator().manual_seed(122)
     for out_features, in_features, rank, alpha in [(12, 20, 4, 8), (7, 5, 2, 16), (30, 30, 8, 8)]:
         weight = torch.randn(out_features, in_features, generator=generator)
@@ -118,7 +113,7 @@ ISO_CASES = [("2031-07-04", True), (" 1999-12-31\n", True), ("2024-02-29", True)
           hint="two checks: the shape (four, two and two ASCII digits joined by hyphens, nothing "
                "else) and that such a day exists (datetime can tell)")
 def is_iso_date(answer: Any) -> str | None:
-    _callable(answer, "is_iso_date(reply)")
+    as_function(answer, "is_iso_date(reply)")
     for reply, expected in ISO_CASES:
         try:
             got = answer(reply)
