@@ -93,7 +93,8 @@ class CharTokenizer:
 
     pad_token_id = 0
 
-    def __call__(self, texts, return_tensors="pt", padding=True):
+    def __call__(self, texts, return_tensors="pt", padding=True, padding_side="right"):
+        assert padding_side == "right"
         ids = [[1 + ord(c) % 96 for c in t] for t in texts]
         width = max(len(i) for i in ids)
 
@@ -127,6 +128,34 @@ def test_general_texts_are_sentences_without_dates():
     assert len(set(texts)) == 16
 
 
+def test_generate_replies_equals_generate_and_leaves_no_hook(offline):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from course_utils.offline.hub import resolve
+
+    model_id = resolve("HuggingFaceTB/SmolLM2-135M-Instruct", announce=False)
+    tokenizer = AutoTokenizer.from_pretrained(model_id)
+    side = tokenizer.padding_side
+    model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.bfloat16).eval()
+    model.requires_grad_(False)  # frozen, as after LoRA training
+    conversations = instruction.date_splits(train=2, test=3)["test"]["prompt"]
+    replies = instruction.generate_replies(model, tokenizer, conversations, max_new_tokens=8,
+                                           batch_size=2)
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    for conversation, reply in zip(conversations, replies):  # one at a time: no padding at all
+        ids = tokenizer(instruction.chat_prompts(tokenizer, [conversation]), return_tensors="pt",
+                        add_special_tokens=False)
+        with torch.no_grad():
+            out = model.generate(**ids, max_new_tokens=8, do_sample=False, eos_token_id=end,
+                                 pad_token_id=tokenizer.pad_token_id)[0, ids["input_ids"].shape[1]:]
+        row = out.tolist()
+        assert reply.stopped == (end in row)
+        assert reply.text == tokenizer.decode(row[:row.index(end)] if end in row else row,
+                                              skip_special_tokens=True)
+    assert not model.get_output_embeddings()._forward_pre_hooks  # the contiguity hook is gone
+    assert tokenizer.padding_side == side  # left padding was for the call only
+
+
 @pytest.mark.parametrize("cpuinfo,expected", [
     ("flags : fpu avx2 avx512f avx512_bf16 amx_tile", True), ("flags : amx_bf16", True),
     ("flags : fpu avx2 avx512f", False), ("", False)])
@@ -142,6 +171,8 @@ def test_cpu_recipe_follows_the_cpu(monkeypatch):
     monkeypatch.setattr(instruction, "cpu_bf16", lambda cpuinfo=None: False)
     recipe = instruction.choose_lora_recipe("cpu", max_steps=7)
     assert recipe.dtype == "float32" and recipe.max_steps == 7
+    # float32 weights take more memory: the same 4 examples per step, as 2 micro-batches of 2
+    assert recipe.batch_size * recipe.gradient_accumulation == 4 and recipe.batch_size == 2
     assert any("no bf16" in why for why in recipe.why)
 
 
