@@ -242,7 +242,7 @@ class LoraRecipe:
     batch_size: int = 4
     gradient_accumulation: int = 1  # micro-batches per optimizer step
     max_steps: int = 40
-    learning_rate: float = 2e-3
+    learning_rate: float = 1.5e-3
     rank: int = 16
     alpha: int = 32
     checkpointing: bool = True
@@ -278,7 +278,8 @@ def choose_lora_recipe(device: str | None = None, max_steps: int | None = None) 
                        "accumulation), for the float32 weights' extra memory") +
                       " with activation checkpointing: each layer's activations are "
                       "computed again in the backward pass instead of kept",
-                      "40 steps at a high learning rate (2e-3): LoRA's few parameters take it"]
+                      "40 steps at a high learning rate (1.5e-3), which LoRA's few parameters "
+                      "take; higher ones forgot more general text here"]
     recipe.why += [f"LoRA rank {recipe.rank} (alpha {recipe.alpha}) on every linear layer; the "
                    "adapters train in float32"]
     return recipe
