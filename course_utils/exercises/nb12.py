@@ -71,8 +71,8 @@ def reply_labels(answer: Any) -> str | None:
 
 @exercise("12.2", "merge_lora(weight, A, B, alpha): the weight of a Linear layer with its LoRA "
           "update merged in",
-          hint="LoRA adds B @ A, scaled by alpha divided by the rank; the rank is how many rows "
-               "A has")
+          hint="the update is the product of the two small matrices, scaled as in section 4; "
+               "the rank is not an argument: which shape holds it?")
 def merge_lora(answer: Any) -> str | None:
     import torch
 
@@ -108,7 +108,7 @@ ISO_CASES = [("2031-07-04", True), (" 1999-12-31\n", True), ("2024-02-29", True)
              ("２０２１-03-04", False)]
 
 
-@exercise("12.3", "is_iso_date(reply): whether the whole reply, less surrounding spaces, is a "
+@exercise("12.3", "is_iso_date(reply): whether the whole reply, less surrounding whitespace, is a "
           "real date written YYYY-MM-DD",
           hint="two checks: the shape (four, two and two ASCII digits joined by hyphens, nothing "
                "else) and that such a day exists (datetime can tell)")
