@@ -163,6 +163,13 @@ def test_cpu_bf16_reads_the_flags(cpuinfo, expected):
     assert instruction.cpu_bf16(cpuinfo) is expected
 
 
+@pytest.mark.parametrize("value,expected", [("0", False), ("1", True)])
+def test_cpu_bf16_can_be_overridden(monkeypatch, value, expected):
+    monkeypatch.setenv("COURSE_CPU_BF16", value)
+    assert instruction.cpu_bf16() is expected
+    assert instruction.choose_lora_recipe("cpu").dtype == ("bfloat16" if expected else "float32")
+
+
 def test_cpu_recipe_follows_the_cpu(monkeypatch):
     monkeypatch.setattr(instruction, "cpu_bf16", lambda cpuinfo=None: True)
     recipe = instruction.choose_lora_recipe("cpu")
