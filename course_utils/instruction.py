@@ -224,11 +224,11 @@ def general_texts(n: int = 32) -> list[str]:
 def cpu_bf16(cpuinfo: str | None = None) -> bool:
     """Whether this CPU computes in bfloat16 in hardware (AVX512-BF16 or AMX, Linux's flags);
     without them bfloat16 matrix products are emulated and several times slower.
-    COURSE_CPU_BF16=0 (or 1) overrides what the flags say, to try the other recipe."""
+    COURSE_CPU_BFLOAT=0 (or 1) overrides what the flags say, to try the other recipe."""
     import os
 
-    if cpuinfo is None and os.environ.get("COURSE_CPU_BF16") in ("0", "1"):
-        return os.environ["COURSE_CPU_BF16"] == "1"
+    if cpuinfo is None and os.environ.get("COURSE_CPU_BFLOAT") in ("0", "1"):
+        return os.environ["COURSE_CPU_BFLOAT"] == "1"
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()

@@ -165,7 +165,7 @@ def test_cpu_bf16_reads_the_flags(cpuinfo, expected):
 
 @pytest.mark.parametrize("value,expected", [("0", False), ("1", True)])
 def test_cpu_bf16_can_be_overridden(monkeypatch, value, expected):
-    monkeypatch.setenv("COURSE_CPU_BF16", value)
+    monkeypatch.setenv("COURSE_CPU_BFLOAT", value)
     assert instruction.cpu_bf16() is expected
     assert instruction.choose_lora_recipe("cpu").dtype == ("bfloat16" if expected else "float32")
 

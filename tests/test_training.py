@@ -264,3 +264,12 @@ def test_release_memory_each_step_releases_after_every_step(monkeypatch):
     for _ in range(3):
         assert callback.on_step_end(None, None, control) is control
     assert len(calls) == 3
+    blocks = []
+    monkeypatch.setattr(training, "return_large_blocks", lambda: blocks.append(1) or True)
+    assert callback.on_train_begin(None, None, control) is control and blocks == [1]
+
+
+def test_return_large_blocks_sets_the_threshold_on_linux():
+    import sys
+
+    assert training.return_large_blocks() is sys.platform.startswith("linux")
