@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from dataclasses import dataclass
 
@@ -36,6 +37,11 @@ def setup(seed: int = 0, device: str | None = None, quiet: bool = True) -> Envir
     """
     from course_utils.offline.hub import enter_offline_mode, is_online
 
+    # pyarrow (under `datasets`) otherwise allocates through mimalloc, which reserves about 1 GiB
+    # of address space at its first allocation: nothing a learner's RAM pays for, but half of
+    # the 2 GiB data limit (RLIMIT_DATA) the course's tests hold each kernel to. Read once, when
+    # pyarrow first allocates; the first cell comes before that.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     online = is_online()
     if not online:
         enter_offline_mode()  # loading then never waits for the network

@@ -384,3 +384,70 @@ def test_nb12_merge_lora_and_iso_dates(lenient, capsys):
     assert "does not parse" in capsys.readouterr().out
     assert not check("12.3", lambda reply: reply.strip()[:4].isdigit())
     assert not check("12.3", lambda reply: 1 / 0) and "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_nb13_mean_completion_logp(lenient, capsys):
+    import torch
+
+    def right(logits, ids, mask):
+        per_token = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None])[..., 0]
+        keep = mask[:, 1:].float()
+        return (per_token * keep).sum(1) / keep.sum(1)
+
+    def unshifted(logits, ids, mask):
+        per_token = torch.log_softmax(logits, -1).gather(-1, ids[..., None])[..., 0]
+        return (per_token * mask).sum(1) / mask.sum(1)
+
+    def mask_off_by_one(logits, ids, mask):
+        per_token = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None])[..., 0]
+        keep = mask[:, :-1].float()
+        return (per_token * keep).sum(1) / keep.sum(1)
+
+    def summed(logits, ids, mask):
+        return right(logits, ids, mask) * mask[:, 1:].sum(1)
+
+    assert check("13.1", right)
+    assert check("13.1", lambda *a: right(*a).tolist())  # a list of numbers is fine
+    assert not check("13.1", unshifted) and "not shifted" in capsys.readouterr().out
+    assert not check("13.1", mask_off_by_one) and "wrong way" in capsys.readouterr().out
+    assert not check("13.1", summed) and "divide by each row" in capsys.readouterr().out
+    assert not check("13.1", lambda *a: right(*a)[:, None]) and "one value per row" in capsys.readouterr().out
+
+
+def test_nb13_group_advantages_and_sum_reward(lenient, capsys):
+    import statistics
+
+    import torch
+
+    from course_utils.alignment import group_advantages, sum_reward
+
+    assert check("13.2", group_advantages)
+    as_rows = lambda rewards, size: ((torch.tensor(rewards).view(-1, size) - torch.tensor(rewards).view(-1, size).mean(1, keepdim=True))
+                                     / (torch.tensor(rewards).view(-1, size).std(1, keepdim=True) + 1e-4))
+    assert check("13.2", as_rows)  # a 2-D tensor, one row per group, is accepted
+    whole = lambda rewards, size: [(r - statistics.fmean(rewards)) / (statistics.stdev(rewards) + 1e-4) for r in rewards]
+    assert not check("13.2", whole) and "one group" in capsys.readouterr().out
+    assert not check("13.2", lambda rewards, size: group_advantages(rewards, size, scale=False))
+    assert "not divided" in capsys.readouterr().out
+    population = lambda rewards, size: [
+        (r - statistics.fmean(rewards[i // size * size:(i // size + 1) * size]))
+        / (statistics.pstdev(rewards[i // size * size:(i // size + 1) * size]) + 1e-4) for i, r in enumerate(rewards)]
+    assert not check("13.2", population) and "population" in capsys.readouterr().out
+    no_epsilon = lambda rewards, size: [
+        (r - statistics.fmean(rewards[i // size * size:(i // size + 1) * size]))
+        / statistics.stdev(rewards[i // size * size:(i // size + 1) * size]) for i, r in enumerate(rewards)]
+    assert not check("13.2", no_epsilon)  # a group of equal rewards divides by zero
+    assert not check("13.2", lambda rewards, size: "no") and "flat list" in capsys.readouterr().out
+
+    def safe(reply, expected):
+        try:
+            return sum_reward(reply, expected)
+        except ValueError:
+            return 0.0
+
+    assert check("13.3", safe)
+    assert not check("13.3", lambda reply, expected: float(str(expected) in reply))
+    assert "expected" in capsys.readouterr().out
+    assert not check("13.3", lambda reply, expected: float(int(reply.split()[-1].strip(".")) == expected))
+    assert "raised" in capsys.readouterr().out
+    assert not check("13.3", lambda reply, expected: float(re.findall(r"\d+", reply or "0")[0] == str(expected)))

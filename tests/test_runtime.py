@@ -1,3 +1,4 @@
+import os
 import random
 
 import pytest
@@ -74,3 +75,28 @@ def test_quiet_logging_hides_load_bars(offline, capfd):
     AutoModel.from_pretrained(str(standin_path("minilm")))
     assert "Loading weights" in capfd.readouterr().err
     quiet_logging(True)
+
+
+def test_setup_makes_pyarrow_allocate_without_reserving_a_gibibyte(tmp_path):
+    """In a fresh process: after setup(), pyarrow's pool is the system allocator, and a first
+    allocation adds far less than mimalloc's reservation to the data segment (VmData)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os\n"
+        "os.environ.pop('ARROW_DEFAULT_MEMORY_POOL', None)\n"
+        "def data():\n"
+        "    return int(next(l for l in open('/proc/self/status') if l.startswith('VmData')).split()[1])\n"
+        "from course_utils import setup\n"
+        "setup()\n"
+        "import pyarrow as pa\n"
+        "before = data()\n"
+        "pa.array(list(range(1000)))\n"
+        "print(pa.default_memory_pool().backend_name, (data() - before) // 1024)\n")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env | {"HF_HUB_OFFLINE": "1"}, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    backend, grown_mib = done.stdout.split()[-2:]
+    assert backend == "system" and int(grown_mib) < 200

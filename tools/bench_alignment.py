@@ -77,7 +77,8 @@ def run(recipe_name: str, seed: int) -> dict:
     gpu = device != "cpu"
     with tempfile.TemporaryDirectory() as out:
         config = DPOConfig(
-            output_dir=out, beta=0.1, max_length=96, per_device_train_batch_size=8 if gpu else 1,
+            output_dir=out, beta=0.1, max_length=96, pad_to_multiple_of=32,
+            per_device_train_batch_size=8 if gpu else 1,
             gradient_accumulation_steps=1 if gpu else 2, learning_rate=learning_rate,
             max_steps=steps, lr_scheduler_type="linear", gradient_checkpointing=not gpu,
             save_strategy="no", logging_strategy="no", report_to="none", seed=seed,

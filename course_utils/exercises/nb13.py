@@ -53,6 +53,11 @@ def mean_completion_logp(answer: Any) -> str | None:
             return ("the logits are not shifted: the logits at position t predict the token at "
                     "t + 1")
         keep = mask[:, 1:].float()
+        off_by_one = mask[:, :-1].float()
+        shifted = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None])[..., 0]
+        if torch.allclose(got, (shifted * off_by_one).sum(1) / off_by_one.sum(1), atol=1e-4):
+            return ("the mask is shifted the wrong way: the token at t + 1 is scored, so keep the "
+                    "mask of position t + 1 (drop its first column, as with input_ids)")
         if torch.allclose(got, expected * keep.sum(1), atol=1e-4):
             return "that is the sum over the completion: divide by each row's number of tokens"
         return "some rows differ from the mean log-probability of their completion tokens"
@@ -83,9 +88,16 @@ def group_advantages(answer: Any) -> str | None:
     for rewards, size in ADVANTAGE_CASES:
         expected = _reference_advantages(rewards, size)
         try:
-            got = [float(a) for a in answer(list(rewards), size)]
+            returned = answer(list(rewards), size)
         except Exception as error:
             return f"group_advantages raised {type(error).__name__}: {error}"
+        try:
+            import torch
+
+            got = [float(a) for a in torch.as_tensor(returned, dtype=torch.float64).flatten()]
+        except (TypeError, ValueError, RuntimeError):
+            return (f"group_advantages returned {type(returned).__name__}; return one flat list "
+                    "(or tensor) of numbers, one per reward")
         if len(got) != len(expected):
             return f"one advantage per reward: {len(rewards)} rewards gave {len(got)} advantages"
         if all(abs(g - e) < 1e-4 for g, e in zip(got, expected)):
@@ -95,11 +107,20 @@ def group_advantages(answer: Any) -> str | None:
                for g, r in zip(got, rewards)):
             return ("the whole list was treated as one group: each prompt's completions form "
                     "their own group")
-        if all(abs(g - e * (statistics.stdev(rewards[i // size * size:(i // size + 1) * size]) + 1e-4)) < 1e-4
-               for i, (g, e) in enumerate(zip(got, expected))):
+        groups = [rewards[i // size * size:(i // size + 1) * size] for i in range(len(rewards))]
+        if all(abs(g - e * (statistics.stdev(group) + 1e-4)) < 1e-4
+               for g, e, group in zip(got, expected, groups)):
             return "the advantages are not divided by the group's standard deviation"
+        if all(abs(g - (r - statistics.fmean(group)) / (statistics.pstdev(group) + 1e-4)) < 1e-4
+               for g, r, group in zip(got, rewards, groups)):
+            return ("that is the population standard deviation (divide by n); TRL and section 7 "
+                    "use the sample one (divide by n - 1)")
+        if all(abs(g - (r - statistics.fmean(group)) / statistics.stdev(group)) < 1e-4
+               for g, r, group in zip(got, rewards, groups) if statistics.stdev(group) > 0):
+            return ("almost: add 1e-4 to each group's standard deviation, so that a group of equal "
+                    "rewards gives zeros instead of a division by zero")
         return (f"for rewards {rewards} in groups of {size}, expected "
-                f"{[round(e, 3) for e in expected]}, got {[round(g, 3) for g in got]}")
+                f"{[round(e, 5) for e in expected]}, got {[round(g, 5) for g in got]}")
     return None
 
 
