@@ -33,13 +33,14 @@ def test_on_a_gpu_it_runs_every_notebook_and_writes_both_docs(monkeypatch, tmp_p
     monkeypatch.setattr(bench_gpu, "run_notebook", fake_run)
     monkeypatch.setattr(bench_gpu, "throughput_table", lambda env, steps: ["| course | 9 |"])
     monkeypatch.setattr(bench_gpu, "lora_table", lambda env: ["| LoRA, float32 base | 0.05 |"])
+    monkeypatch.setattr(bench_gpu, "alignment_table", lambda env: ["| notebook | 0 | 0.0002 |"])
     assert bench_gpu.main([]) == 1  # notebook 09 failed
     assert len(ran) == len(list((bench_gpu.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
     for path in docs:
         text = path.read_text()
         assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
         assert "Tesla T4" in text and "| course | 9 |" in text
-        assert "| LoRA, float32 base | 0.05 |" in text
+        assert "| LoRA, float32 base | 0.05 |" in text and "| notebook | 0 | 0.0002 |" in text
         assert "| 09_fine_tuning.ipynb | 12 | FAILED: 1 failed, 20 passed |" in text
 
 
@@ -51,6 +52,7 @@ def test_a_cpu_trial_leaves_the_docs_alone(monkeypatch, tmp_path):
     monkeypatch.setattr(bench_gpu, "run_notebook", lambda path, env: (True, 1.0, "passed"))
     monkeypatch.setattr(bench_gpu, "throughput_table", lambda env, steps: [])
     monkeypatch.setattr(bench_gpu, "lora_table", lambda env: [])
+    monkeypatch.setattr(bench_gpu, "alignment_table", lambda env: [])
     assert bench_gpu.main(["--allow-cpu", "notebooks/00_setup_and_tour.ipynb"]) == 0
     assert "old" in path.read_text()
 

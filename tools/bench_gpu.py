@@ -1,6 +1,6 @@
 """The GPU run: every notebook executed by nbval on this machine's GPU, then the fine-tuning
-throughput benchmark (naive against the course's recipe) and LoRA against full fine-tuning of
-SmolLM2 (seconds per step, peak GPU memory); the tables go into
+throughput benchmark (naive against the course's recipe), LoRA against full fine-tuning of
+SmolLM2 (seconds per step, peak GPU memory) and notebook 13's DPO run; the tables go into
 docs/benchmarks.md and docs/instructor-guide.md between their `gpu:begin`/`gpu:end` marks.
 
     HF_HUB_OFFLINE=1 .venv/bin/python tools/bench_gpu.py          # on a machine with a GPU
@@ -77,17 +77,28 @@ def throughput_table(env: dict[str, str], steps: int = STEPS) -> list[str]:
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
-def lora_table(env: dict[str, str], steps: int = LORA_STEPS) -> list[str]:
-    """The Markdown table bench_lora.py prints (LoRA against full fine-tuning), with its title."""
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "bench_lora.py"), str(steps)],
+def tool_table(env: dict[str, str], tool: str, args: list[str], what: str) -> list[str]:
+    """The Markdown table a tools/ benchmark prints, with its title; or why it failed."""
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / tool), *args],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        return [f"The LoRA benchmark failed: {done.stderr.strip()[-500:]}"]
+        return [f"The {what} benchmark failed: {done.stderr.strip()[-500:]}"]
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
+def lora_table(env: dict[str, str], steps: int = LORA_STEPS) -> list[str]:
+    """bench_lora.py's table: LoRA against full fine-tuning of SmolLM2."""
+    return tool_table(env, "bench_lora.py", [str(steps)], "LoRA")
+
+
+def alignment_table(env: dict[str, str]) -> list[str]:
+    """bench_alignment.py's table: notebook 13's DPO run, and the same run pushed harder."""
+    return tool_table(env, "bench_alignment.py", [], "DPO")
+
+
 def section(device: str, notebooks: list[str], throughput: list[str], seconds: float,
-            command: str, lora: list[str] | None = None) -> str:
+            command: str, lora: list[str] | None = None,
+            alignment: list[str] | None = None) -> str:
     import torch
     import transformers
 
@@ -109,6 +120,10 @@ def section(device: str, notebooks: list[str], throughput: list[str], seconds: f
         f"LoRA against full fine-tuning, {LORA_STEPS} steps each (tools/bench_lora.py):",
         "",
         *(lora or ["not run"]),
+        "",
+        "Notebook 13's DPO run and the same run pushed harder (tools/bench_alignment.py):",
+        "",
+        *(alignment or ["not run"]),
         END,
     ])
 
@@ -155,11 +170,13 @@ def main(argv: list[str] | None = None) -> int:
             results.append((path.name, passed, seconds, last))
         throughput = throughput_table(env, args.steps)
         lora = lora_table(env)
+        alignment = alignment_table(env)
     seconds = time.perf_counter() - started
     command = ".venv/bin/python tools/bench_gpu.py" + (
         " " + " ".join(argv if argv is not None else sys.argv[1:]) if (
             argv if argv is not None else sys.argv[1:]) else "")
-    text = section(device, notebooks_table(results), throughput, seconds, command.strip(), lora)
+    text = section(device, notebooks_table(results), throughput, seconds, command.strip(), lora,
+                   alignment)
     print(text)
     if not args.no_docs and (name is not None or args.docs):
         for docs in DOCS:
