@@ -128,8 +128,11 @@ def chat_prompts(tokenizer: Any, conversations: Sequence[Any]) -> list[str]:
 
 
 def generate_replies(model: Any, tokenizer: Any, conversations: Sequence[Any],
-                     max_new_tokens: int = 16, batch_size: int = 8) -> list[Reply]:
-    """Greedy replies to each conversation, in batches, left-padded for this call only."""
+                     max_new_tokens: int = 16, batch_size: int = 8,
+                     **generate_kwargs: Any) -> list[Reply]:
+    """Greedy replies to each conversation, in batches, left-padded for this call only. Other
+    `generate` settings pass through (`do_sample=True, num_return_sequences=8` gives eight
+    sampled replies per conversation, one after another)."""
     import torch
 
     prompts = chat_prompts(tokenizer, conversations)
@@ -148,8 +151,9 @@ def generate_replies(model: Any, tokenizer: Any, conversations: Sequence[Any],
             batch = tokenizer(prompts[start:start + batch_size], return_tensors="pt",
                               padding=True, add_special_tokens=False).to(model.device)
             with torch.no_grad():
-                out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                                     eos_token_id=stop, pad_token_id=tokenizer.pad_token_id)
+                out = model.generate(**batch, **({"do_sample": False} | generate_kwargs),
+                                     max_new_tokens=max_new_tokens, eos_token_id=stop,
+                                     pad_token_id=tokenizer.pad_token_id)
             for row in out[:, batch["input_ids"].shape[1]:].tolist():
                 ended = stop in row
                 replies.append(Reply(tokenizer.decode(row[:row.index(stop)] if ended else row,

@@ -224,3 +224,4 @@ def test_implicit_rewards_use_the_chat_template_and_the_reference(offline):
     assert logps[0].item() == pytest.approx(by_hand, rel=1e-5)
     with pytest.raises(ValueError, match="one reply per prompt"):
         alignment.reply_logps(policy, tokenizer, prompts, replies[:1])
+

@@ -226,3 +226,42 @@ def test_adapter_base_check_compares_local_models_by_their_weights(tmp_path):
     instruction.check_adapter_base(adapter, moved)  # the same weights elsewhere
     with pytest.raises(ValueError, match="the local model 'other'"):
         instruction.check_adapter_base(adapter, other)
+
+
+def test_generate_replies_passes_sampling_settings_through(tiny_llama):
+    class Tok:
+        padding_side = "right"
+        pad_token_id = 0
+        eos_token_id = 96
+
+        def get_vocab(self):
+            return {}
+
+        def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+            return messages[-1]["content"]
+
+        def __call__(self, texts, return_tensors=None, padding=True, add_special_tokens=False):
+            width = max(len(t) for t in texts)
+
+            class Batch(dict):
+                def to(self, device):
+                    return self
+
+            return Batch(input_ids=torch.tensor([[0] * (width - len(t)) + [ord(c) % 90 + 1 for c in t] for t in texts]),
+                         attention_mask=torch.tensor([[0] * (width - len(t)) + [1] * len(t) for t in texts]))
+
+        def decode(self, ids, skip_special_tokens=True):
+            return " ".join(map(str, ids))
+
+    conversations = [[{"role": "user", "content": "abc"}], [{"role": "user", "content": "hello"}]]
+    greedy = instruction.generate_replies(tiny_llama, Tok(), conversations, max_new_tokens=5)
+    assert len(greedy) == 2
+    torch.manual_seed(0)
+    sampled = instruction.generate_replies(tiny_llama, Tok(), conversations, max_new_tokens=5,
+                                           do_sample=True, temperature=5.0, num_return_sequences=4)
+    assert len(sampled) == 8  # four per conversation, one after another
+    assert len({r.text for r in sampled[:4]}) > 1  # sampled, not four copies of the greedy reply
+    torch.manual_seed(0)
+    again = instruction.generate_replies(tiny_llama, Tok(), conversations, max_new_tokens=5,
+                                         do_sample=True, temperature=5.0, num_return_sequences=4)
+    assert [r.text for r in again] == [r.text for r in sampled]

@@ -22,23 +22,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
+from bench_lora import peak_mib, run_child  # tools/ is on the path when this script runs
+
 RECIPES = {"notebook": (2e-4, 24), "harder": (5e-4, 60)}
-
-
-def peak_mib() -> float:
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.cuda.max_memory_allocated() / 2**20
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def run(recipe_name: str, seed: int) -> dict:
@@ -114,15 +104,6 @@ def run(recipe_name: str, seed: int) -> dict:
             "peak_mib": peak_mib()}
 
 
-def run_child(args: list[str]) -> dict | None:
-    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                          text=True, env=dict(os.environ))
-    if done.returncode != 0:
-        print(f"{' '.join(args)}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
-        return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
         print(json.dumps(run(argv[1], int(argv[2]))))
@@ -137,7 +118,7 @@ def main(argv: list[str]) -> int:
         return 2
     else:
         jobs = [("notebook", "0"), ("harder", "0")]
-    rows = [run_child([name, seed]) for name, seed in jobs]
+    rows = [run_child([name, seed], script=__file__) for name, seed in jobs]
     if None in rows:
         return 1
     print(f"Notebook 13's DPO run, SmolLM2-135M-Instruct ({rows[0]['dtype']} base), "

@@ -149,8 +149,9 @@ def child(argv: list[str]) -> dict:
     return quality(int(argv[1])) if argv[0] == "--quality" else train_one(argv[0], int(argv[1]))
 
 
-def run_child(args: list[str]) -> dict | None:
-    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+def run_child(args: list[str], script: str = __file__) -> dict | None:
+    """Run `script --child args` in a fresh Python process; its last line of output, as JSON."""
+    done = subprocess.run([sys.executable, script, "--child", *args], capture_output=True,
                           text=True, env=dict(os.environ))
     if done.returncode != 0:
         print(f"{' '.join(args)}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
