@@ -168,9 +168,13 @@ def main(argv: list[str] | None = None) -> int:
             passed, seconds, last = run_notebook(path, env)
             print(f"{path.name}: {'passed' if passed else 'FAILED'} in {seconds:.0f} s", flush=True)
             results.append((path.name, passed, seconds, last))
+        # each table is printed as soon as it exists: a run stopped at a time limit keeps them
         throughput = throughput_table(env, args.steps)
+        print("\n".join(throughput), flush=True)
         lora = lora_table(env)
+        print("\n".join(lora), flush=True)
         alignment = alignment_table(env)
+        print("\n".join(alignment), flush=True)
     seconds = time.perf_counter() - started
     command = ".venv/bin/python tools/bench_gpu.py" + (
         " " + " ".join(argv if argv is not None else sys.argv[1:]) if (
