@@ -69,3 +69,12 @@ def test_the_real_docs_have_one_marked_section_each():
         text = doc.read_text(encoding="utf-8")
         assert text.count(bench_gpu.BEGIN) == 1 and text.count(bench_gpu.END) == 1, doc
         assert text.index(bench_gpu.BEGIN) < text.index(bench_gpu.END), doc
+
+
+def test_a_failing_notebook_keeps_its_report():
+    output = "\n".join(["..F.", "=" * 10 + " FAILURES " + "=" * 10, "cell 37", "AssertionError: x",
+                         "=" * 5 + " 1 failed, 3 passed " + "=" * 5])
+    excerpt = bench_gpu.failure_excerpt(output)
+    assert excerpt.startswith("=" * 10 + " FAILURES") and "AssertionError: x" in excerpt
+    assert "..F." not in excerpt
+    assert bench_gpu.failure_excerpt("\n".join(map(str, range(100))), most=5) == "95\n96\n97\n98\n99"
