@@ -37,3 +37,18 @@ def test_guide_times_are_the_recorded_ones():
 def test_guide_has_no_placeholders_left():
     assert not re.search(r"\b(T\d\d|TIMES_TABLE|RUN_DATE|GPU_TIMES|DOCTOR_\w+|SCHEDULES)\b",
                          GUIDE)
+
+
+def test_times_quoted_in_the_notebooks_are_the_recorded_ones():
+    """A notebook's "What it needs" line that quotes its CPU time quotes the budgets run."""
+    import json
+
+    times = recorded()
+    quoted = 0
+    for path in notebook_paths():
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        for seconds in re.findall(r"\((\d+) s measured on 2 cores", text):
+            assert int(seconds) == times[path.name[:2]][0], f"notebook {path.name[:2]}"
+            quoted += 1
+    assert quoted >= 5
