@@ -451,3 +451,49 @@ def test_nb13_group_advantages_and_sum_reward(lenient, capsys):
     assert not check("13.3", lambda reply, expected: float(int(reply.split()[-1].strip(".")) == expected))
     assert "raised" in capsys.readouterr().out
     assert not check("13.3", lambda reply, expected: float(re.findall(r"\d+", reply or "0")[0] == str(expected)))
+
+
+def test_nb14_fit(lenient, capsys):
+    import numpy as np
+
+    def right(sizes, losses):
+        slope, intercept = np.polyfit(np.log(sizes), np.log(losses), 1)
+        return math.exp(intercept), -slope
+
+    assert check("14.1", right)
+    assert not check("14.1", lambda s, l: (right(s, l)[0], -right(s, l)[1]))
+    assert "wrong sign" in capsys.readouterr().out
+    assert not check("14.1", lambda s, l: (math.log(right(s, l)[0]), right(s, l)[1]))
+    assert "exponential" in capsys.readouterr().out
+    assert not check("14.1", lambda s, l: (np.polyfit(s, l, 1)[1], -np.polyfit(s, l, 1)[0]))
+    assert "not their logarithms" in capsys.readouterr().out
+    assert not check("14.1", lambda s, l: 2.0) and "two numbers" in capsys.readouterr().out
+
+
+def test_nb14_reversed_sum(lenient, capsys):
+    from course_utils.scaling import write_sum
+
+    def right(a, b, width):
+        return (f"{str(a).zfill(width)[::-1]}+{str(b).zfill(width)[::-1]}=",
+                str(a + b).zfill(width + 1)[::-1])
+
+    assert check("14.2", right)
+    assert check("14.2", lambda a, b, w: list(right(a, b, w)))  # a list of the two is fine
+    assert not check("14.2", lambda a, b, w: write_sum(a, b, w)) and "not reversed" in capsys.readouterr().out
+    assert not check("14.2", lambda a, b, w: (f"{str(a)[::-1]}+{str(b)[::-1]}=", str(a + b)[::-1]))
+    assert "not padded" in capsys.readouterr().out
+    assert not check("14.2", lambda a, b, w: (right(a, b, w)[0], str(a + b).zfill(w + 1)))
+    assert "reversed too" in capsys.readouterr().out
+    assert not check("14.2", lambda a, b, w: (right(a, b, w)[0], str(a + b).zfill(w)[::-1]))
+    assert "width + 1" in capsys.readouterr().out
+
+
+def test_nb14_pass_at_k(lenient, capsys):
+    def right(samples, correct, k):
+        return 1 - math.comb(samples - correct, k) / math.comb(samples, k)
+
+    assert check("14.3", right)
+    assert not check("14.3", lambda n, c, k: c / n) and "pass@1" in capsys.readouterr().out
+    assert not check("14.3", lambda n, c, k: 1 - (1 - c / n) ** k)
+    assert "replacement" in capsys.readouterr().out
+    assert not check("14.3", lambda n, c, k: 1 - right(n, c, k)) and "all k are wrong" in capsys.readouterr().out
