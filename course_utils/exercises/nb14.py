@@ -26,8 +26,10 @@ def _law_cases() -> list[tuple[list[float], list[float], float, float]]:
 
 @exercise("14.1", "fit(sizes, losses): (scale, exponent) of loss = scale * size ** -exponent, "
           "by least squares on the logarithms",
-          hint="on log-log axes a power law is a straight line: fit a line to the logarithms, "
-               "then read the scale off its intercept and the exponent off its slope")
+          hint="on log-log axes a power law is a straight line: fit a line to the logarithms "
+               "(the least-squares line passes through their mean, and its slope is how they vary "
+               "together over how the sizes vary), then read the scale off its intercept and the "
+               "exponent off its slope")
 def fit(answer: Any) -> str | None:
     import numpy as np
 
