@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from course_utils.evaluation import Accuracy, accuracy
+from course_utils.evaluation import Accuracy, share_correct
 
 SYSTEM = "Answer the question."
 WORDINGS = ("What is {}?", "Tell me about {}.", "Explain {}.", "Describe {}.")
@@ -195,7 +195,7 @@ def preference_scores(model: Any, batches: Any, beta: float = 0.1) -> Preference
             margins += (terms.chosen_rewards - terms.rejected_rewards).tolist()
     if not margins:
         raise ValueError("no pairs to score: give preference_scores at least one batch")
-    return PreferenceScores(accuracy([m > 0 for m in margins], [True] * len(margins)),
+    return PreferenceScores(share_correct([m > 0 for m in margins]),
                             sum(margins) / len(margins), margins)
 
 

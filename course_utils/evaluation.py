@@ -229,6 +229,11 @@ def accuracy(predicted: Sequence[Any], expected: Sequence[Any], seed: int = 0) -
     if len(predicted) != len(expected):
         raise ValueError(f"{len(predicted)} predictions for {len(expected)} answers: score the "
                          "same held-out items in the same order")
-    correct = [p == e for p, e in zip(predicted, expected)]
+    return share_correct([p == e for p, e in zip(predicted, expected)], seed=seed)
+
+
+def share_correct(correct: Sequence[bool], seed: int = 0) -> Accuracy:
+    """The share of items judged right (by a verifier, a rule, a comparison), with a 95%
+    bootstrap interval."""
     low, high = bootstrap_interval(correct, seed=seed)
-    return Accuracy(sum(correct) / len(correct), low, high, len(correct))
+    return Accuracy(sum(bool(c) for c in correct) / len(correct), low, high, len(correct))

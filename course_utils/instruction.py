@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_utils.evaluation import Accuracy, accuracy
+from course_utils.evaluation import Accuracy, accuracy, share_correct
 
 SYSTEM = "Write the date as YYYY-MM-DD."
 ROLES = ("system", "user", "assistant")
@@ -187,9 +187,9 @@ def score_replies(replies: Sequence[Reply], answers: Sequence[str]) -> ReplyScor
     if len(replies) != len(answers):
         raise ValueError(f"{len(replies)} replies for {len(answers)} answers: generate one "
                          "reply per held-out prompt, in order")
-    return ReplyScores(accuracy([is_iso_date(r.text) for r in replies], [True] * len(replies)),
+    return ReplyScores(share_correct([is_iso_date(r.text) for r in replies]),
                        accuracy([r.text.strip() for r in replies], list(answers)),
-                       accuracy([r.stopped for r in replies], [True] * len(replies)))
+                       share_correct([r.stopped for r in replies]))
 
 
 def perplexity(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 4) -> float:

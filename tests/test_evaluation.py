@@ -164,3 +164,14 @@ def test_accuracy_counts_exact_matches_on_the_same_items():
     assert "75.0%" in str(result)
     with pytest.raises(ValueError, match="same held-out items"):
         evaluation.accuracy(["a"], ["a", "b"])
+
+
+def test_share_correct_is_the_accuracy_of_verdicts():
+    verdicts = [True, False, True, True, False, True, True, False]
+    share = evaluation.share_correct(verdicts)
+    assert share.value == 5 / 8 and share.n == 8
+    assert share == evaluation.accuracy(verdicts, [True] * 8)  # the same score, both ways
+    assert (share.low, share.high) == evaluation.bootstrap_interval(verdicts)
+    assert evaluation.share_correct([1, 0, 0, 0]).value == 0.25  # truthy values count as right
+    with pytest.raises(ValueError, match="evaluation set is empty"):
+        evaluation.share_correct([])

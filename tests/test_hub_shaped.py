@@ -77,6 +77,10 @@ def test_a_data_set_without_a_recorded_interface_is_refused(tmp_path):
     entry = hub.Entry("someone/unrecorded", "dataset", "text-classification", "tweets", "", "")
     with pytest.raises(ValueError, match="records no columns or splits"):
         hub.hub_shaped(entry, tmp_path)
+    three = hub.Entry("someone/three", "dataset", "text-classification", "tweets", "", "",
+                      columns=("text",), splits=("train", "validation", "test"))
+    with pytest.raises(ValueError, match="3 splits"):
+        hub.hub_shaped(three, tmp_path)
 
 
 # nbclient runs every cell and stops at the first error; nbval's output checks are left out, since

@@ -269,6 +269,9 @@ def hub_shaped(entry: Entry, standin: Path) -> Path:
     if not entry.columns or not entry.splits:
         raise ValueError(f"{entry.hub_id} records no columns or splits of the real data set: "
                          "add them to its Entry in course_utils/offline/hub.py")
+    if len(entry.splits) > 2:
+        raise ValueError(f"{entry.hub_id} records {len(entry.splits)} splits; hub_shaped deals "
+                         "rows into two at most (the first and a last tenth): extend it first")
     target = kit_dir() / "hub-shaped" / entry.standin
     if manifest_problem(target, SHAPED_VERSION) is None:
         return target
