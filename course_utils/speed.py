@@ -103,19 +103,61 @@ def padding_cost(tokenizer: Any, texts: Sequence[str], batch_size: int,
 
 
 def extra_memory(run: Callable[[], Any], repeat: int = 3, interval: float = 0.0005) -> int:
-    """Peak resident memory (bytes) above what the process held before `run`, sampled in a thread.
+    """Peak resident memory (bytes) above what the process held before `run`.
 
     Large torch tensors on the CPU are returned to the system when freed, so this sees the
-    temporary tensors an operation makes. A sampler can miss very short peaks: `repeat` runs
-    give it more chances.
+    temporary tensors an operation makes. Garbage left by earlier code is collected first, and
+    the collector is paused during `run`, so memory freed meanwhile cannot hide the peak.
+    On Linux the kernel's own high-water mark (VmHWM, reset through /proc/self/clear_refs) gives
+    the exact peak; elsewhere a thread samples the resident size every `interval` seconds over
+    `repeat` runs, which can miss very short peaks.
     """
-    import threading
+    import gc
 
     import psutil
 
+    if repeat < 1 or interval <= 0:
+        raise ValueError(f"repeat must be at least 1 and interval positive; got repeat={repeat}, "
+                         f"interval={interval}")
     process = psutil.Process()
-    baseline = process.memory_info().rss
-    peak = baseline
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        baseline = process.memory_info().rss
+        if _reset_peak_resident():
+            run()
+            return max(0, _peak_resident() - baseline)
+        return max(0, _sampled_peak(run, process, repeat, interval) - baseline)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _reset_peak_resident() -> bool:
+    """Set the kernel's high-water mark to the current resident size; False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return _peak_resident() > 0
+    except OSError:
+        return False
+
+
+def _peak_resident() -> int:
+    """VmHWM from /proc/self/status in bytes (0 if absent)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _sampled_peak(run: Callable[[], Any], process: Any, repeat: int, interval: float) -> int:
+    """Largest resident size a sampling thread saw while `run` ran `repeat` times."""
+    import threading
+
+    peak = process.memory_info().rss
     done = threading.Event()
 
     def sample() -> None:
@@ -127,9 +169,9 @@ def extra_memory(run: Callable[[], Any], repeat: int = 3, interval: float = 0.00
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        for _ in range(max(1, repeat)):
+        for _ in range(repeat):
             run()
     finally:
         done.set()
         sampler.join()
-    return max(0, peak - baseline)
+    return peak

@@ -84,3 +84,50 @@ def test_extra_memory_sees_a_large_temporary():
 
     assert extra_memory(allocate) > 32 * 2**20
     assert extra_memory(lambda: None) < 16 * 2**20
+
+
+def _allocate_64_mib() -> float:
+    import torch
+
+    x = torch.ones(64 * 2**20 // 4)
+    time.sleep(0.05)
+    return float(x[0])
+
+
+def test_extra_memory_is_not_fooled_by_garbage_freed_during_the_run():
+    # A reference cycle holding 64 MiB, dropped but not yet collected: had extra_memory not
+    # collected it before taking its baseline, the collection inside the run would free as much
+    # as the run allocates and the peak would read near zero (as it once did in CI).
+    import gc
+
+    import torch
+
+    from course_utils.speed import extra_memory
+
+    cycle: list = [torch.ones(64 * 2**20 // 4)]
+    cycle.append(cycle)
+    del cycle
+
+    def collect_then_allocate() -> float:
+        gc.collect()
+        return _allocate_64_mib()
+
+    assert extra_memory(collect_then_allocate) > 32 * 2**20
+
+
+def test_extra_memory_sampling_fallback(monkeypatch):
+    # Where the kernel's high-water mark cannot be reset (macOS, Windows), a thread samples.
+    import course_utils.speed as speed
+
+    monkeypatch.setattr(speed, "_reset_peak_resident", lambda: False)
+    assert speed.extra_memory(_allocate_64_mib) > 32 * 2**20
+    assert speed.extra_memory(lambda: None) < 16 * 2**20
+
+
+def test_extra_memory_refuses_bad_settings():
+    from course_utils.speed import extra_memory
+
+    with pytest.raises(ValueError, match="repeat must be at least 1"):
+        extra_memory(lambda: None, repeat=0)
+    with pytest.raises(ValueError, match="interval positive"):
+        extra_memory(lambda: None, interval=0)
