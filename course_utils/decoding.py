@@ -124,8 +124,12 @@ def step(model: Any, input_ids: Tensor, cache: Any = None, use_cache: bool = Tru
     With a cache, pass only the tokens the model has not seen yet."""
     import torch
 
+    # only the last position's logits: over a long text the rest would take a vocabulary-wide
+    # row per token (200 MB for SmolLM2 at 1,024 tokens), as generate() also avoids
+    last_only = ({"logits_to_keep": 1}
+                 if "logits_to_keep" in inspect.signature(model.forward).parameters else {})
     with torch.no_grad():
-        output = model(input_ids=input_ids, use_cache=use_cache,
+        output = model(input_ids=input_ids, use_cache=use_cache, **last_only,
                        **({cache_argument(model): cache} if cache is not None else {}))
     new_cache = None
     if use_cache:  # `cache` in newer releases; reading the old name there warns

@@ -497,3 +497,97 @@ def test_nb14_pass_at_k(lenient, capsys):
     assert not check("14.3", lambda n, c, k: 1 - (1 - c / n) ** k)
     assert "replacement" in capsys.readouterr().out
     assert not check("14.3", lambda n, c, k: 1 - right(n, c, k)) and "all k are wrong" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- exercises that ask for code
+def test_nb02_fertility_function(offline, lenient, capsys):
+    assert check("02.4", lambda tok, text: len(tok.tokenize(text)) / len(text.split()))
+    assert not check("02.4", lambda tok, text: len(tok(text)["input_ids"]) / len(text.split()))
+    assert "special tokens" in capsys.readouterr().out
+    assert not check("02.4", lambda tok, text: len(text.split()) / len(tok.tokenize(text)))
+    assert not check("02.4", lambda tok, text: len(tok.tokenize(text)))
+    assert not check("02.4", 1.5) and "without ()" in capsys.readouterr().out
+
+
+def test_nb03_repeat_kv_function(lenient, capsys):
+    assert check("03.4", lambda x, n: x.repeat_interleave(n, dim=1))
+    assert check("03.4", lambda x, n: x[:, :, None].expand(-1, -1, n, -1, -1).flatten(1, 2))
+    assert not check("03.4", lambda x, n: x.repeat(1, n, 1, 1))
+    assert "wrong order" in capsys.readouterr().out
+    assert not check("03.4", lambda x, n: x) and "expected a tensor of shape" in capsys.readouterr().out
+    assert not check("03.4", lambda x, n: x.repeat_interleave(n, dim=2))
+
+
+def test_nb05_min_p_function(lenient, capsys):
+    def right(logits, min_p):
+        probs = logits.softmax(-1)
+        return logits.masked_fill(probs < min_p * probs.max(), float("-inf"))
+
+    assert check("05.4", right)
+    assert not check("05.4", lambda logits, min_p: logits.masked_fill(
+        logits.softmax(-1) < min_p, float("-inf")))
+    assert "min_p times" in capsys.readouterr().out
+    assert not check("05.4", lambda logits, min_p: logits)
+    assert not check("05.4", lambda logits, min_p: right(logits, min_p) * 2)
+    assert "unchanged" in capsys.readouterr().out
+    assert not check("05.4", lambda logits: logits) and "raised TypeError" in capsys.readouterr().out
+
+
+def test_nb06_shift_right_function(lenient, capsys):
+    def right(labels, start_id, pad_id):
+        inputs = torch.cat([torch.full_like(labels[:, :1], start_id), labels[:, :-1]], dim=1)
+        return inputs.masked_fill(inputs == -100, pad_id)
+
+    def keeps_ignore(labels, start_id, pad_id):
+        return torch.cat([torch.full_like(labels[:, :1], start_id), labels[:, :-1]], dim=1)
+
+    assert check("06.4", right)
+    assert not check("06.4", keeps_ignore) and "-100 is left" in capsys.readouterr().out
+    assert not check("06.4", lambda labels, s, p: labels)
+    assert not check("06.4", lambda labels, s, p: torch.roll(labels, 1, dims=1))
+
+
+def test_nb07_head_entropy_function(lenient, capsys):
+    def right(weights):
+        return -torch.special.xlogy(weights, weights).sum(-1).mean(-1) / math.log(2)
+
+    assert check("07.4", right)
+    assert not check("07.4", lambda w: -(w * w.log2()).sum(-1).mean(-1))
+    assert "NaN" in capsys.readouterr().out
+    assert not check("07.4", lambda w: right(w) * math.log(2)) and "nats" in capsys.readouterr().out
+    assert not check("07.4", lambda w: right(w).mean()) and "one value per head" in capsys.readouterr().out
+
+
+def test_nb09_linear_schedule_function(lenient, capsys):
+    def right(step, peak, warmup, total):
+        if step < warmup:
+            return peak * step / warmup
+        return peak * max(0.0, (total - step) / (total - warmup))
+
+    assert check("09.4", right)
+    assert not check("09.4", lambda s, p, w, t: p) and "warm-up" in capsys.readouterr().out
+    assert not check("09.4", lambda s, p, w, t: p * s / w if s < w else p)
+    assert "falling to 0" in capsys.readouterr().out
+    assert not check("09.4", lambda s, p, w, t: p * s / w if s < w else p * (t - s) / t)
+
+
+def test_nb10_effect_size_function(lenient, capsys):
+    import numpy as np
+
+    def right(x, y, a, b):
+        def unit(m):
+            return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+        targets = unit(np.concatenate([x, y]))
+        s = (targets @ unit(a).T).mean(1) - (targets @ unit(b).T).mean(1)
+        return (s[:len(x)].mean() - s[len(x):].mean()) / s.std(ddof=1)
+
+    def with_dots(x, y, a, b):
+        targets = np.concatenate([x, y])
+        s = (targets @ a.T).mean(1) - (targets @ b.T).mean(1)
+        return (s[:len(x)].mean() - s[len(x):].mean()) / s.std(ddof=1)
+
+    assert check("10.4", right)
+    assert not check("10.4", lambda x, y, a, b: -right(x, y, a, b)) and "flipped" in capsys.readouterr().out
+    assert not check("10.4", with_dots) and "cosine" in capsys.readouterr().out
+    assert not check("10.4", lambda x, y, a, b: right(x, y, a, b) * 1.1)

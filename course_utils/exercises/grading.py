@@ -107,6 +107,16 @@ def as_function(answer: Any, signature: str) -> Any:
     return answer
 
 
+def run_learner(function: Any, *args: Any) -> tuple[Any, str | None]:
+    """Call the learner's function on a copy-safe input: (result, None), or (None, a message
+    naming the exception) when it raises. Graders report that message, never a traceback."""
+    try:
+        return function(*args), None
+    except Exception as error:  # the learner's code
+        return None, f"{getattr(function, '__name__', 'your function')} raised " \
+                     f"{type(error).__name__}: {error}"
+
+
 def as_number(answer: Any, what: str = "a number") -> float:
     """A Python float from a number, a NumPy scalar or a one-element tensor; else WrongAnswer."""
     if isinstance(answer, bool):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from course_utils.exercises.grading import WrongAnswer, as_int, close_to, exercise
+from course_utils.exercises.grading import (
+    WrongAnswer, as_function, as_int, as_number, close_to, exercise, run_learner,
+)
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -67,3 +69,28 @@ def german_fertility(answer: Any) -> str | None:
     if problem and abs(float(answer) - words / tokens) < 1e-6:
         return "that is words per token; divide the other way round"
     return problem
+
+
+@exercise("02.4", "fertility(tokenizer, text): tokens per word, without special tokens",
+          hint="count the pieces the tokenizer cuts the text into, leaving out the markers it adds "
+               "around a sequence, and divide by the words a split on spaces gives")
+def fertility_function(answer: Any) -> str | None:
+    as_function(answer, "fertility(tokenizer, text)")
+    texts = ["Tokenizers disagree about compound words like Donaudampfschifffahrt.",
+             "Le tokenizer coupe les mots rares en morceaux.", "short words only"]
+    for name in (MINILM, SMOLLM2):
+        tokenizer = _tokenizer(name)
+        for text in texts:
+            value, error = run_learner(answer, tokenizer, text)
+            if error:
+                return error
+            got = as_number(value, "a number of tokens per word")
+            expected = len(tokenizer.tokenize(text)) / len(text.split())
+            if abs(got - expected) < 1e-6:
+                continue
+            with_special = len(tokenizer(text)["input_ids"]) / len(text.split())
+            if abs(got - with_special) < 1e-6:
+                return (f"{name.split('/')[-1]} adds special tokens around the text; they are "
+                        "not pieces of it: leave them out")
+            return f"{name.split('/')[-1]} on {text!r}: expected {expected:.4f}, got {got:.4f}"
+    return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.exercises.grading import WrongAnswer, as_int, as_ints, exercise
+from course_utils.exercises.grading import (
+    WrongAnswer, as_function, as_int, as_ints, exercise, run_learner,
+)
 
 
 @exercise("03.1", "The causal mask for 5 positions, as a (5, 5) boolean tensor",
@@ -51,3 +53,30 @@ def attention_size(answer: Any) -> str | None:
     if count == 1000 * 1000:
         return "that is one head; SmolLM2 has 9 query heads"
     return f"{count:,} is not it"
+
+
+@exercise("03.4", "my_repeat_kv(x, n_rep): (batch, kv_heads, T, d) -> (batch, kv_heads * n_rep, T, d)",
+          hint="query head h reads key/value head h // n_rep: the copies of one key/value head "
+               "must sit next to each other")
+def repeat_kv_function(answer: Any) -> str | None:
+    import torch
+
+    as_function(answer, "my_repeat_kv(x, n_rep)")
+    generator = torch.Generator().manual_seed(34)
+    for batch, kv_heads, n_rep, length, width in [(1, 3, 3, 4, 8), (2, 2, 4, 5, 6), (1, 4, 1, 3, 2)]:
+        x = torch.randn(batch, kv_heads, length, width, generator=generator)
+        ours, error = run_learner(answer, x.clone(), n_rep)
+        if error:
+            return error
+        expected = x.repeat_interleave(n_rep, dim=1)
+        if not isinstance(ours, torch.Tensor) or ours.shape != expected.shape:
+            shape = tuple(ours.shape) if isinstance(ours, torch.Tensor) else type(ours).__name__
+            return f"for x of shape {tuple(x.shape)} and n_rep={n_rep} expected a tensor of " \
+                   f"shape {tuple(expected.shape)}, got {shape}"
+        if torch.equal(ours, expected):
+            continue
+        if torch.equal(ours, x.repeat(1, n_rep, 1, 1)):
+            return ("the heads come out in the wrong order: with n_rep=3, query heads 0, 1 and 2 "
+                    "must all read key/value head 0, not heads 0, 1 and 2")
+        return "the right shape, but not copies of the key/value heads in order"
+    return None

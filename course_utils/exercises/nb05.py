@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.exercises.grading import WrongAnswer, as_number, exercise
+from course_utils.exercises.grading import (
+    WrongAnswer, as_function, as_number, exercise, run_learner,
+)
 
 
 @exercise("05.1", "Tokens top_p=0.8 keeps from A..E with probabilities 0.45, 0.25, 0.15, 0.10, "
@@ -55,16 +57,13 @@ def top_k_function(answer: Any) -> str | None:
 
     from course_utils.decoding import top_k_filter
 
-    if not callable(answer):
-        raise WrongAnswer(f"expected a function my_top_k(logits, k), got "
-                          f"{type(answer).__name__}: pass the function itself, without ()")
+    as_function(answer, "my_top_k(logits, k)")
     generator = torch.Generator().manual_seed(5)
     for size, k in [(10, 3), (50, 1), (8, 8)]:
         logits = torch.randn(size, generator=generator)
-        try:
-            ours = answer(logits.clone(), k)
-        except Exception as error:  # the learner's code: report, never a traceback
-            return f"my_top_k(logits, {k}) raised {type(error).__name__}: {error}"
+        ours, error = run_learner(answer, logits.clone(), k)
+        if error:
+            return f"with k={k}: {error}"
         if not isinstance(ours, torch.Tensor) or ours.shape != logits.shape:
             return f"my_top_k must return a tensor shaped like its input, {tuple(logits.shape)}"
         expected = top_k_filter(logits, k)
@@ -74,4 +73,35 @@ def top_k_function(answer: Any) -> str | None:
                     "largest ones")
         if not torch.equal(ours[kept], logits[kept]):
             return "the kept logits must stay unchanged"
+    return None
+
+
+@exercise("05.4", "my_min_p(logits, min_p): keep the tokens at least min_p times as probable as "
+          "the most likely one, the rest -inf",
+          hint="the bar moves with the distribution: it is a share of the top token's "
+               "probability, so a confident step keeps few tokens and an unsure one many")
+def min_p_function(answer: Any) -> str | None:
+    import torch
+
+    as_function(answer, "my_min_p(logits, min_p)")
+    generator = torch.Generator().manual_seed(54)
+    for size, min_p, scale in [(12, 0.1, 3.0), (40, 0.05, 1.0), (9, 0.5, 0.5)]:
+        logits = torch.randn(size, generator=generator) * scale
+        ours, error = run_learner(answer, logits.clone(), min_p)
+        if error:
+            return f"with min_p={min_p}: {error}"
+        if not isinstance(ours, torch.Tensor) or ours.shape != logits.shape:
+            return f"my_min_p must return a tensor shaped like its input, {tuple(logits.shape)}"
+        probs = logits.softmax(-1)
+        expected = probs >= min_p * probs.max()
+        kept = ours > torch.finfo(ours.dtype).min / 2
+        if torch.equal(kept, expected):
+            if not torch.equal(ours[kept], logits[kept]):
+                return "the kept logits must stay unchanged"
+            continue
+        if torch.equal(kept, probs >= min_p):
+            return ("that keeps tokens whose probability is above min_p itself; the bar is "
+                    "min_p times the most likely token's probability")
+        return (f"with min_p={min_p}, {int(kept.sum())} tokens survive instead of "
+                f"{int(expected.sum())}")
     return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.exercises.grading import as_ints, as_text, exercise
+from course_utils.exercises.grading import (
+    as_function, as_ints, as_text, exercise, run_learner,
+)
 
 
 @exercise("06.1", "Decoder input ids under teacher forcing for target [5, 9, 1], start token 0",
@@ -45,3 +47,34 @@ def date_output(answer: Any) -> str | None:
         return "remove the spaces: the tokenizer's output should be joined without them"
     return (f"{text!r} is not 2031-03-09: if this is your model's output, it needs more "
             "training (rerun the training cell) or the decoding has a bug")
+
+
+@exercise("06.4", "shift_right(labels, start_id, pad_id): a batch of targets (with -100 where "
+          "the loss ignores a position) turned into the decoder's inputs",
+          hint="at each step the decoder reads the token that should have come out one step "
+               "earlier; -100 is a flag for the loss, not a token the model can read")
+def shift_right_function(answer: Any) -> str | None:
+    import torch
+
+    as_function(answer, "shift_right(labels, start_id, pad_id)")
+    cases = [(torch.tensor([[5, 9, 1]]), 0, 0),
+             (torch.tensor([[7, 3, 8, 1, -100], [4, 1, -100, -100, -100]]), 0, 0),
+             (torch.tensor([[12, 40, 2], [33, 2, -100]]), 11, 1)]
+    for labels, start_id, pad_id in cases:
+        ours, error = run_learner(answer, labels.clone(), start_id, pad_id)
+        if error:
+            return error
+        expected = torch.full_like(labels, pad_id)
+        expected[:, 0] = start_id
+        expected[:, 1:] = labels[:, :-1]
+        expected = expected.masked_fill(expected == -100, pad_id)
+        if not isinstance(ours, torch.Tensor) or ours.shape != labels.shape:
+            return f"return a tensor shaped like labels, {tuple(labels.shape)}"
+        if torch.equal(ours, expected):
+            continue
+        if (ours == -100).any():
+            return "-100 is left in the inputs: the embedding has no row -100; use pad_id there"
+        if not torch.equal(ours[:, 0], torch.full_like(ours[:, 0], start_id)):
+            return f"every row must start with start_id ({start_id})"
+        return f"for labels {labels.tolist()} the inputs are not the labels shifted one place right"
+    return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course_utils.exercises.grading import WrongAnswer, as_ints, as_number, exercise
+from course_utils.exercises.grading import (
+    WrongAnswer, as_function, as_ints, as_number, exercise, run_learner,
+)
 
 
 @exercise("07.1", "The (layer, head) of MiniLM that attends to the previous token",
@@ -41,17 +43,14 @@ def uniform_entropy(answer: Any) -> str | None:
 def first_token_share(answer: Any) -> str | None:
     import torch
 
-    if not callable(answer):
-        raise WrongAnswer(f"expected a function first_token_share(weights), got "
-                          f"{type(answer).__name__}: pass the function itself, without ()")
+    as_function(answer, "first_token_share(weights)")
     generator = torch.Generator().manual_seed(7)
     for layers, heads, n in [(2, 3, 5), (4, 2, 9)]:
         weights = torch.rand(layers, heads, n, n, generator=generator).tril()
         weights = weights / weights.sum(-1, keepdim=True)
-        try:
-            ours = answer(weights.clone())
-        except Exception as error:  # the learner's code: report, never a traceback
-            return f"first_token_share raised {type(error).__name__}: {error}"
+        ours, error = run_learner(answer, weights.clone())
+        if error:
+            return error
         if not isinstance(ours, torch.Tensor) or tuple(ours.shape) != (layers, heads):
             shape = tuple(ours.shape) if isinstance(ours, torch.Tensor) else type(ours).__name__
             return f"return one value per head, a ({layers}, {heads}) tensor; got {shape}"
@@ -61,4 +60,33 @@ def first_token_share(answer: Any) -> str | None:
                     "so it always gives itself 1.0")
         if not torch.allclose(ours, expected, atol=1e-5):
             return "the values differ from the mean weight on token 0 over queries 1, 2, ..."
+    return None
+
+
+@exercise("07.4", "head_entropy(weights): (layers, heads) mean entropy in bits of each head's "
+          "attention rows",
+          hint="a row's entropy is minus the sum of p log2 p; a weight of exactly 0 adds nothing "
+               "(the limit of p log p), though 0 times log 0 is not a number in floating point")
+def head_entropy_function(answer: Any) -> str | None:
+    import torch
+
+    as_function(answer, "head_entropy(weights)")
+    generator = torch.Generator().manual_seed(74)
+    for layers, heads, n in [(2, 3, 4), (3, 2, 7)]:
+        weights = torch.rand(layers, heads, n, n, generator=generator).tril()  # causal: zeros
+        weights = weights / weights.sum(-1, keepdim=True)
+        ours, error = run_learner(answer, weights.clone())
+        if error:
+            return error
+        if not isinstance(ours, torch.Tensor) or tuple(ours.shape) != (layers, heads):
+            shape = tuple(ours.shape) if isinstance(ours, torch.Tensor) else type(ours).__name__
+            return f"return one value per head, a ({layers}, {heads}) tensor; got {shape}"
+        expected = -torch.special.xlogy(weights, weights).sum(-1).mean(-1) / math.log(2)
+        if torch.isnan(ours).any():
+            return ("NaN: the causal mask leaves weights of exactly 0, and 0 * log(0) is NaN; "
+                    "count those terms as 0")
+        if torch.allclose(ours, expected * math.log(2), atol=1e-5):
+            return "that is in nats (natural log); entropy in bits uses log base 2"
+        if not torch.allclose(ours, expected, atol=1e-5):
+            return "the values differ from each head's mean row entropy in bits"
     return None

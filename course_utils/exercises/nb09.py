@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course_utils.exercises.grading import as_int, as_number, exercise
+from course_utils.exercises.grading import as_function, as_int, as_number, exercise, run_learner
 
 
 @exercise("09.1", "Accuracy of always predicting the majority label on a test set of 50 "
@@ -46,3 +46,29 @@ def steps(answer: Any) -> str | None:
     if value == math.ceil(1000 / 32):
         return "that is one epoch; there are three"
     return f"{value} is not it"
+
+
+@exercise("09.4", "lr_at(step, peak, warmup, total): the learning rate Trainer's default "
+          "schedule uses at a step",
+          hint="it climbs in a straight line from 0 to the peak during the warm-up, then falls "
+               "in a straight line to 0 at the last step")
+def linear_schedule_function(answer: Any) -> str | None:
+    as_function(answer, "lr_at(step, peak, warmup, total)")
+    for peak, warmup, total in [(3e-4, 10, 50), (1e-3, 4, 9), (5e-5, 0, 20)]:
+        for step in range(total + 1):
+            value, error = run_learner(answer, step, peak, warmup, total)
+            if error:
+                return f"at step {step} (warmup {warmup}, total {total}): {error}"
+            if step < warmup:
+                expected = peak * step / warmup
+            else:
+                expected = peak * max(0.0, (total - step) / (total - warmup))
+            got = as_number(value, "a learning rate")
+            if math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12):
+                continue
+            if step < warmup:
+                return (f"during the warm-up (step {step} of {warmup}) the rate should be "
+                        f"{expected:.3g}, a share step / warmup of the peak; got {got:.3g}")
+            return (f"after the warm-up (step {step}, total {total}) the rate should be "
+                    f"{expected:.3g}, falling to 0 at the last step; got {got:.3g}")
+    return None

@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course_utils.exercises.grading import WrongAnswer, as_number, as_text, exercise
+from course_utils.exercises.grading import (
+    WrongAnswer, as_function, as_number, as_text, exercise, run_learner,
+)
 from course_utils.exercises.shared import sentence_model
 
 SENTENCE = "She told her brother that the king would visit her."
@@ -88,3 +90,36 @@ def flower_insect(answer: Any) -> str | None:
     if math.isclose(value, -expected, abs_tol=0.02):
         return "the sign is flipped: targets X = FLOWERS, Y = INSECTS; attributes A = PLEASANT"
     return f"{value:.3f} is not it: embed each word as EMBED_TEMPLATE.format(word)"
+
+
+@exercise("10.4", "effect_size(x, y, a, b): the association test's effect size from embeddings "
+          "(one row per word)",
+          hint="a word's association is its mean cosine similarity with A minus its mean with B; "
+               "compare the two targets' mean associations in units of the spread of all of them")
+def effect_size_function(answer: Any) -> str | None:
+    import numpy as np
+
+    from course_utils.bias import association_test
+
+    as_function(answer, "effect_size(x, y, a, b)")
+    rng = np.random.default_rng(104)
+    for n, m, width in [(4, 3, 6), (6, 5, 10)]:
+        x, y = rng.normal(size=(n, width)), rng.normal(size=(n, width))
+        a, b = rng.normal(size=(m, width)) + 0.5, rng.normal(size=(m, width))
+        x += 2 * rng.random(width)  # scaled rows: only a cosine is blind to length
+        value, error = run_learner(answer, x.copy(), y.copy(), a.copy(), b.copy())
+        if error:
+            return error
+        value = as_number(value, "an effect size (one number)")
+        expected = association_test(x, y, a, b, permutations=0).effect_size
+        if abs(value - expected) <= 1e-6 * max(1, abs(expected)):
+            continue
+        if abs(value + expected) <= 1e-6 * max(1, abs(expected)):
+            return "the sign is flipped: X's mean association minus Y's, A minus B"
+        targets = np.concatenate([x, y])
+        s = targets @ a.T
+        dots = ((s.mean(1) - (targets @ b.T).mean(1)))
+        if abs(value - (dots[:n].mean() - dots[n:].mean()) / dots.std(ddof=1)) < 1e-6:
+            return "use cosine similarity, not the dot product: normalise every row first"
+        return f"{value:.4f} is not the effect size for these embeddings (expected {expected:.4f})"
+    return None
