@@ -26,7 +26,8 @@ def _tokenizer(hub_id: str) -> Any:
 
 
 @exercise("02.1", f"How many WordPiece tokens (no special tokens) does MiniLM make of {WORDS!r}?",
-          hint="wordpiece.tokenize(WORDS) lists them; len() counts them")
+          hint="ask the tokenizer for the pieces of the text alone: the special tokens come from "
+               "encoding a sequence, not from cutting it")
 def count_tokens(answer: Any) -> str | None:
     count = as_int(answer, "a whole number of tokens")
     tokenizer = _tokenizer(MINILM)
@@ -61,7 +62,8 @@ def attention_mask(answer: Any) -> str | None:
 
 
 @exercise("02.3", f"Fertility (tokens per word) of SmolLM2's tokenizer on {GERMAN!r}",
-          hint="len(bpe.tokenize(GERMAN)) / len(GERMAN.split())")
+          hint="fertility is pieces per word: count the pieces the byte-level tokenizer cuts the "
+               "text into, without special tokens, and the words between spaces")
 def german_fertility(answer: Any) -> str | None:
     tokens = len(_tokenizer(SMOLLM2).tokenize(GERMAN))
     words = len(GERMAN.split())

@@ -55,7 +55,8 @@ def attention_size(answer: Any) -> str | None:
     return f"{count:,} is not it"
 
 
-@exercise("03.4", "my_repeat_kv(x, n_rep): (batch, kv_heads, T, d) -> (batch, kv_heads * n_rep, T, d)",
+@exercise("03.4", "my_repeat_kv(x, n_rep): (batch, kv_heads, T, d) -> "
+          "(batch, kv_heads * n_rep, T, d)",
           hint="query head h reads key/value head h // n_rep: the copies of one key/value head "
                "must sit next to each other")
 def repeat_kv_function(answer: Any) -> str | None:
@@ -63,7 +64,8 @@ def repeat_kv_function(answer: Any) -> str | None:
 
     as_function(answer, "my_repeat_kv(x, n_rep)")
     generator = torch.Generator().manual_seed(34)
-    for batch, kv_heads, n_rep, length, width in [(1, 3, 3, 4, 8), (2, 2, 4, 5, 6), (1, 4, 1, 3, 2)]:
+    shapes = [(1, 3, 3, 4, 8), (2, 2, 4, 5, 6), (1, 4, 1, 3, 2)]
+    for batch, kv_heads, n_rep, length, width in shapes:
         x = torch.randn(batch, kv_heads, length, width, generator=generator)
         ours, error = run_learner(answer, x.clone(), n_rep)
         if error:

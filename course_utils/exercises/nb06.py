@@ -38,7 +38,8 @@ def cross_shape(answer: Any) -> str | None:
 
 
 @exercise("06.3", "The date model's output for 'MARCH 9 2031'",
-          hint="translate(model, tokenizer, ['MARCH 9 2031'], max_new_tokens=12)[0]")
+          hint="run the model that section 4 trained as it was scored on its test dates: "
+               "greedy, long enough for a whole ISO date")
 def date_output(answer: Any) -> str | None:
     text = as_text(answer, "the model's output, a string")
     if text == "2031-03-09":

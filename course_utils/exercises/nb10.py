@@ -51,7 +51,8 @@ def _smollm2_tokens(text: str) -> int:
 
 @exercise("10.2", "How many times as many SmolLM2 tokens the Finnish sentence takes as the "
           "English one with the same meaning (a ratio such as 1.5)",
-          hint="len(tokenizer.tokenize(FINNISH)) / len(tokenizer.tokenize(ENGLISH))")
+          hint="the cost of a language is the number of pieces its text becomes; compare the two "
+               "counts as a ratio, Finnish over English")
 def token_cost(answer: Any) -> str | None:
     value = as_number(answer, "a ratio (Finnish tokens / English tokens)")
     finnish, english = _smollm2_tokens(FINNISH), _smollm2_tokens(ENGLISH)
@@ -78,8 +79,8 @@ def flower_insect_effect() -> float:
 
 @exercise("10.3", "The effect size of the embedding association test FLOWERS vs INSECTS with "
           "PLEASANT vs UNPLEASANT on MiniLM (each word embedded as 'This is {word}.')",
-          hint="bias.association_test(embed(FLOWERS), embed(INSECTS), embed(PLEASANT), "
-               "embed(UNPLEASANT)).effect_size")
+          hint="embed every word in its template sentence, then run section 2's association test "
+               "with the targets and attributes in the order the question names them")
 def flower_insect(answer: Any) -> str | None:
     if hasattr(answer, "effect_size"):
         raise WrongAnswer("that is the whole result: give its .effect_size")
