@@ -591,3 +591,80 @@ def test_nb10_effect_size_function(lenient, capsys):
     assert not check("10.4", lambda x, y, a, b: -right(x, y, a, b)) and "flipped" in capsys.readouterr().out
     assert not check("10.4", with_dots) and "cosine" in capsys.readouterr().out
     assert not check("10.4", lambda x, y, a, b: right(x, y, a, b) * 1.1)
+
+
+def test_nb00_search_function(offline, lenient, capsys):
+    from sentence_transformers import util
+
+    def right(model, query, documents):
+        vectors = model.encode([query, *documents], convert_to_tensor=True)
+        return util.cos_sim(vectors[:1], vectors[1:])[0].argsort(descending=True).tolist()
+
+    assert check("00.4", right)
+    assert not check("00.4", lambda m, q, d: right(m, q, d)[::-1]) and "reversed" in capsys.readouterr().out
+    assert not check("00.4", lambda m, q, d: list(range(len(d))))
+    assert not check("00.4", lambda m, q, d: right(m, q, d)[:1]) and "once" in capsys.readouterr().out
+
+
+def test_nb04_mask_tokens_function(lenient, capsys):
+    def right(input_ids, special, mask_id, vocab_size, rates=(0.15, 0.8, 0.5)):
+        picked = (torch.rand(input_ids.shape) < rates[0]) & ~special
+        labels = input_ids.masked_fill(~picked, -100)
+        inputs = input_ids.clone()
+        masked = picked & (torch.rand(input_ids.shape) < rates[1])
+        inputs[masked] = mask_id
+        randomised = picked & ~masked & (torch.rand(input_ids.shape) < rates[2])
+        inputs[randomised] = torch.randint(vocab_size, input_ids.shape)[randomised]
+        return inputs, labels
+
+    assert check("04.4", right)
+    assert not check("04.4", lambda i, s, m, v: right(i, s, m, v, (0.3, 0.8, 0.5)))
+    assert "15%" in capsys.readouterr().out
+    assert not check("04.4", lambda i, s, m, v: right(i, s, m, v, (0.15, 1.0, 0.5)))
+    assert "80%" in capsys.readouterr().out
+    assert not check("04.4", lambda i, s, m, v: right(i, s, m, v, (0.15, 0.8, 1.0)))
+    assert "keeps 10%" in capsys.readouterr().out
+    assert not check("04.4", lambda i, s, m, v: right(i, ~s & s, m, v))
+    assert "never picked" in capsys.readouterr().out
+    assert not check("04.4", lambda i, s, m, v: (right(i, s, m, v)[0], i))
+    assert "-100" in capsys.readouterr().out
+
+
+def test_nb06_seq2seq_greedy_function(offline, lenient, capsys):
+    def right(model, input_ids, max_new_tokens):
+        encoded = model.get_encoder()(input_ids=input_ids)
+        tokens = [model.config.decoder_start_token_id]
+        for _ in range(max_new_tokens):
+            logits = model(encoder_outputs=encoded, decoder_input_ids=torch.tensor([tokens])).logits
+            tokens.append(int(logits[0, -1].argmax()))
+            if tokens[-1] == model.config.eos_token_id:
+                break
+        return tokens[1:]
+
+    assert check("06.5", right)
+    assert not check("06.5", lambda m, i, n: [m.config.decoder_start_token_id] + right(m, i, n))
+    assert "start token" in capsys.readouterr().out
+    assert not check("06.5", lambda m, i, n: right(m, i, n)[:-1])
+    assert not check("06.5", lambda m, i, n: [0] * n)
+
+
+def test_nb09_collate_function(lenient, capsys):
+    def right(rows, pad_id):
+        longest = max(len(r["input_ids"]) for r in rows)
+        return {"input_ids": torch.tensor([r["input_ids"] + [pad_id] * (longest - len(r["input_ids"]))
+                                           for r in rows]),
+                "attention_mask": torch.tensor([[1] * len(r["input_ids"])
+                                                + [0] * (longest - len(r["input_ids"])) for r in rows]),
+                "labels": torch.tensor([r["label"] for r in rows])}
+
+    def fixed_length(rows, pad_id):
+        batch = right(rows + [{"input_ids": [1] * 10, "attention_mask": [1] * 10, "label": 0}], pad_id)
+        return {key: value[:-1] for key, value in batch.items()}
+
+    assert check("09.5", right)
+    assert not check("09.5", lambda rows, p: {("label" if k == "labels" else k): v
+                                              for k, v in right(rows, p).items()})
+    assert "labels" in capsys.readouterr().out
+    assert not check("09.5", fixed_length) and "longest row" in capsys.readouterr().out
+    assert not check("09.5", lambda rows, p: {**right(rows, p), "attention_mask": right(rows, p)["input_ids"]})
+    assert not check("09.5", lambda rows, p: right(rows, 0)) and "pad_id (9)" in capsys.readouterr().out

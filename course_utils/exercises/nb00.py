@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.exercises.grading import WrongAnswer, as_text, close_to, exercise
+from course_utils.exercises.grading import (
+    WrongAnswer, as_function, as_text, close_to, exercise, run_learner,
+)
 from course_utils.exercises.shared import grade_best_match, sentence_model
 from course_utils.offline.hub import REGISTRY
 
@@ -54,3 +56,40 @@ def cosine_by_hand(answer: Any) -> str | None:
           hint="encode the query and the documents, then take the argmax of their similarities")
 def best_document(answer: Any) -> str | None:
     return grade_best_match(answer, QUERY, DOCUMENTS)
+
+
+@exercise("00.4", "search(model, query, documents): the documents' indices, closest in meaning "
+          "to the query first",
+          hint="embed the query and every document with the model, score each document by its "
+               "cosine similarity to the query, and sort the indices by score, highest first")
+def search_function(answer: Any) -> str | None:
+    from sentence_transformers import util
+
+    as_function(answer, "search(model, query, documents)")
+    model = sentence_model()
+    cases = [("Where can I buy fresh bread?",
+              ["The bakery on the corner opens at seven.", "Trains leave every hour.",
+               "Our library lends books for three weeks.", "The baker sells warm loaves daily."]),
+             ("How cold does it get in winter?",
+              ["Summer evenings are long and warm.", "In January the lake freezes over.",
+               "The museum is closed on Mondays."])]
+    for query, documents in cases:
+        ranking, error = run_learner(answer, model, query, list(documents))
+        if error:
+            return error
+        try:
+            ranking = [int(i) for i in ranking]
+        except (TypeError, ValueError):
+            return "return a list of document indices (whole numbers), best match first"
+        if sorted(ranking) != list(range(len(documents))):
+            return (f"for {len(documents)} documents return each index 0 to "
+                    f"{len(documents) - 1} once, best match first; got {ranking}")
+        vectors = model.encode([query, *documents], convert_to_tensor=True)
+        scores = util.cos_sim(vectors[:1], vectors[1:])[0]
+        expected = scores.argsort(descending=True).tolist()
+        if ranking == expected:
+            continue
+        if ranking == expected[::-1]:
+            return "the order is reversed: the closest document comes first"
+        return f"for {query!r} the order should follow cosine similarity: got {ranking}"
+    return None

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.exercises.grading import (
-    as_function, as_ints, as_text, exercise, run_learner,
-)
+from course_utils.exercises.grading import as_function, as_ints, as_text, exercise, run_learner
 
 
 @exercise("06.1", "Decoder input ids under teacher forcing for target [5, 9, 1], start token 0",
@@ -78,4 +76,44 @@ def shift_right_function(answer: Any) -> str | None:
         if not torch.equal(ours[:, 0], torch.full_like(ours[:, 0], start_id)):
             return f"every row must start with start_id ({start_id})"
         return f"for labels {labels.tolist()} the inputs are not the labels shifted one place right"
+    return None
+
+
+@exercise("06.5", "seq2seq_greedy(model, input_ids, max_new_tokens): an encoder-decoder's greedy "
+          "answer, by hand, as the list of new token ids",
+          hint="the encoder reads the input once; the decoder starts from its start token and "
+               "appends its most likely next token each step, reading the encoder's output every "
+               "time, until the end token or the limit")
+def seq2seq_greedy_function(answer: Any) -> str | None:
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from course_utils.offline.hub import resolve
+
+    as_function(answer, "seq2seq_greedy(model, input_ids, max_new_tokens)")
+    model_id = resolve("google-t5/t5-small", announce=False)
+    model = AutoModelForSeq2SeqLM.from_pretrained(model_id).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_id)
+    for text, limit in [("translate English to French: The house is small.", 12),
+                        ("summarize: The meeting moved to Friday because the room was booked.", 7)]:
+        input_ids = tokenizer(text, return_tensors="pt")["input_ids"]
+        with torch.no_grad():
+            ours, error = run_learner(answer, model, input_ids.clone(), limit)
+            expected = model.generate(input_ids, max_new_tokens=limit, do_sample=False,
+                                      num_beams=1)[0, 1:]
+        if error:
+            return error
+        expected = [t for t in expected.tolist() if t != model.config.pad_token_id]
+        try:
+            got = [int(t) for t in torch.as_tensor(ours).flatten().tolist()]
+        except (TypeError, ValueError):
+            return "return the new token ids as a list or a 1-D tensor"
+        start = model.config.decoder_start_token_id
+        if got and got[0] == start and got[1:] == expected[:len(got) - 1]:
+            return "leave out the decoder's start token: return only the tokens the model chose"
+        if got == expected:
+            continue
+        if got[:len(expected)] == expected:
+            return "stop at the end token (keep it), as generate() does"
+        return f"for {text!r} the tokens differ from greedy decoding's {expected}"
     return None

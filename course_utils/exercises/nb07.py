@@ -37,23 +37,38 @@ def uniform_entropy(answer: Any) -> str | None:
     return f"{value} bits is not it"
 
 
+def _per_head_results(answer: Any, seed: int, shapes: list[tuple[int, int, int]]
+                      ) -> tuple[list[tuple[Any, Any]], str | None]:
+    """Run a learner's per-head statistic on random causal attention weights of each (layers,
+    heads, n) shape: the (weights, result) pairs, or a message at the first problem."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    pairs = []
+    for layers, heads, n in shapes:
+        weights = torch.rand(layers, heads, n, n, generator=generator).tril()  # causal: zeros
+        weights = weights / weights.sum(-1, keepdim=True)
+        ours, error = run_learner(answer, weights.clone())
+        if error:
+            return pairs, error
+        if not isinstance(ours, torch.Tensor) or tuple(ours.shape) != (layers, heads):
+            shape = tuple(ours.shape) if isinstance(ours, torch.Tensor) else type(ours).__name__
+            return pairs, f"return one value per head, a ({layers}, {heads}) tensor; got {shape}"
+        pairs.append((weights, ours))
+    return pairs, None
+
+
 @exercise("07.3", "first_token_share(weights): (layers, heads) mean weight on the first token",
-          hint="weights[..., 1:, 0] is what every query after the first gives token 0; "
-               "average over the last dimension")
+          hint="average, for each head, the weight the queries give token 0; query 0 is "
+               "special in a decoder (it can only look at itself)")
 def first_token_share(answer: Any) -> str | None:
     import torch
 
     as_function(answer, "first_token_share(weights)")
-    generator = torch.Generator().manual_seed(7)
-    for layers, heads, n in [(2, 3, 5), (4, 2, 9)]:
-        weights = torch.rand(layers, heads, n, n, generator=generator).tril()
-        weights = weights / weights.sum(-1, keepdim=True)
-        ours, error = run_learner(answer, weights.clone())
-        if error:
-            return error
-        if not isinstance(ours, torch.Tensor) or tuple(ours.shape) != (layers, heads):
-            shape = tuple(ours.shape) if isinstance(ours, torch.Tensor) else type(ours).__name__
-            return f"return one value per head, a ({layers}, {heads}) tensor; got {shape}"
+    pairs, problem = _per_head_results(answer, 7, [(2, 3, 5), (4, 2, 9)])
+    if problem:
+        return problem
+    for weights, ours in pairs:
         expected = weights[..., 1:, 0].mean(-1)
         if torch.allclose(ours, weights[..., :, 0].mean(-1), atol=1e-5):
             return ("leave out the first query: token 0 can only attend to itself in a decoder, "
@@ -71,16 +86,10 @@ def head_entropy_function(answer: Any) -> str | None:
     import torch
 
     as_function(answer, "head_entropy(weights)")
-    generator = torch.Generator().manual_seed(74)
-    for layers, heads, n in [(2, 3, 4), (3, 2, 7)]:
-        weights = torch.rand(layers, heads, n, n, generator=generator).tril()  # causal: zeros
-        weights = weights / weights.sum(-1, keepdim=True)
-        ours, error = run_learner(answer, weights.clone())
-        if error:
-            return error
-        if not isinstance(ours, torch.Tensor) or tuple(ours.shape) != (layers, heads):
-            shape = tuple(ours.shape) if isinstance(ours, torch.Tensor) else type(ours).__name__
-            return f"return one value per head, a ({layers}, {heads}) tensor; got {shape}"
+    pairs, problem = _per_head_results(answer, 74, [(2, 3, 4), (3, 2, 7)])
+    if problem:
+        return problem
+    for weights, ours in pairs:
         expected = -torch.special.xlogy(weights, weights).sum(-1).mean(-1) / math.log(2)
         if torch.isnan(ours).any():
             return ("NaN: the causal mask leaves weights of exactly 0, and 0 * log(0) is NaN; "

@@ -7,7 +7,6 @@ from typing import Any
 
 from course_utils.exercises.grading import as_function, as_int, as_number, exercise, run_learner
 
-
 @exercise("09.1", "Accuracy of always predicting the majority label on a test set of 50 "
           "negative, 30 neutral and 20 positive texts",
           hint="the majority label is right on its own rows and wrong on every other")
@@ -71,4 +70,45 @@ def linear_schedule_function(answer: Any) -> str | None:
                         f"{expected:.3g}, a share step / warmup of the peak; got {got:.3g}")
             return (f"after the warm-up (step {step}, total {total}) the rate should be "
                     f"{expected:.3g}, falling to 0 at the last step; got {got:.3g}")
+    return None
+
+
+@exercise("09.5", "my_collate(rows, pad_id): a batch padded to its longest row, as the "
+          "model's inputs",
+          hint="pad each row's ids on the right to the batch's longest, mark the real tokens in "
+               "the attention mask, and name the labels the way the model's forward expects them")
+def collate_function(answer: Any) -> str | None:
+    import torch
+
+    as_function(answer, "my_collate(rows, pad_id)")
+    batches = [([[101, 7, 8, 102], [101, 9, 102], [101, 5, 6, 4, 3, 102]], [0, 2, 1], 0),
+               ([[1, 2, 3], [4]], [1, 1], 9)]
+    for ids, labels, pad_id in batches:
+        rows = [{"input_ids": list(r), "attention_mask": [1] * len(r), "label": y}
+                for r, y in zip(ids, labels)]
+        batch, error = run_learner(answer, [dict(r) for r in rows], pad_id)
+        if error:
+            return error
+        if not isinstance(batch, dict):
+            return "return a dict of tensors: input_ids, attention_mask and labels"
+        if "labels" not in batch:
+            return ("the model computes its loss from a key named labels (the data's column is "
+                    "label)")
+        longest = max(map(len, ids))
+        expected_ids = torch.tensor([r + [pad_id] * (longest - len(r)) for r in ids])
+        expected_mask = torch.tensor([[1] * len(r) + [0] * (longest - len(r)) for r in ids])
+        try:
+            got = {key: torch.as_tensor(batch[key]) for key in ("input_ids", "attention_mask",
+                                                                  "labels")}
+        except KeyError as missing:
+            return f"the batch has no {missing} key"
+        if got["input_ids"].shape != expected_ids.shape:
+            return (f"pad to the longest row of this batch, {longest} tokens: got shape "
+                    f"{tuple(got['input_ids'].shape)}")
+        if not torch.equal(got["input_ids"], expected_ids):
+            return f"input_ids: each row's ids, then pad_id ({pad_id}) on the right"
+        if not torch.equal(got["attention_mask"], expected_mask):
+            return "attention_mask: 1 on real tokens, 0 on padding"
+        if got["labels"].tolist() != labels:
+            return "labels: one label per row, in order"
     return None
