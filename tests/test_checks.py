@@ -552,6 +552,7 @@ def test_nb07_head_entropy_function(lenient, capsys):
         return -torch.special.xlogy(weights, weights).sum(-1).mean(-1) / math.log(2)
 
     assert check("07.4", right)
+    assert check("07.4", lambda w: right(w.double()))  # float64 answers are graded too
     assert not check("07.4", lambda w: -(w * w.log2()).sum(-1).mean(-1))
     assert "NaN" in capsys.readouterr().out
     assert not check("07.4", lambda w: right(w) * math.log(2)) and "nats" in capsys.readouterr().out
@@ -591,6 +592,13 @@ def test_nb10_effect_size_function(lenient, capsys):
     assert not check("10.4", lambda x, y, a, b: -right(x, y, a, b)) and "flipped" in capsys.readouterr().out
     assert not check("10.4", with_dots) and "cosine" in capsys.readouterr().out
     assert not check("10.4", lambda x, y, a, b: right(x, y, a, b) * 1.1)
+
+    def population_std(x, y, a, b):
+        value = right(x, y, a, b)
+        n = 2 * len(x)
+        return value * ((n - 1) / n) ** -0.5
+
+    assert not check("10.4", population_std) and "ddof=1" in capsys.readouterr().out
 
 
 def test_nb00_search_function(offline, lenient, capsys):

@@ -33,7 +33,8 @@ def top_p_set(answer: Any) -> str | None:
 
 
 @exercise("05.2", "MiB of SmolLM2's float32 KV cache for 4,096 tokens",
-          hint="keys and values (2) x layers x key/value heads x head width x tokens x 4 bytes")
+          hint="every layer keeps a key and a value vector per key/value head for every token; "
+               "config holds the counts and widths")
 def kv_cache_size(answer: Any) -> str | None:
     mib = as_number(answer, "a number of MiB")
     right = 2 * 30 * 3 * 64 * 4096 * 4 / 2**20  # 180 MiB
@@ -51,7 +52,8 @@ def kv_cache_size(answer: Any) -> str | None:
 
 
 @exercise("05.3", "my_top_k(logits, k): keep the k largest logits, the rest -inf",
-          hint="logits.topk(k).values[-1] is the k-th largest; masked_fill what is below it")
+          hint="find the k-th largest logit; everything below it becomes -inf, ties with it "
+               "stay")
 def top_k_function(answer: Any) -> str | None:
     import torch
 

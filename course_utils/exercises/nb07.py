@@ -54,7 +54,7 @@ def _per_head_results(answer: Any, seed: int, shapes: list[tuple[int, int, int]]
         if not isinstance(ours, torch.Tensor) or tuple(ours.shape) != (layers, heads):
             shape = tuple(ours.shape) if isinstance(ours, torch.Tensor) else type(ours).__name__
             return pairs, f"return one value per head, a ({layers}, {heads}) tensor; got {shape}"
-        pairs.append((weights, ours))
+        pairs.append((weights, ours.to(weights.dtype)))  # a float64 answer compares too
     return pairs, None
 
 

@@ -118,6 +118,11 @@ def effect_size_function(answer: Any) -> str | None:
         if abs(value + expected) <= 1e-6 * max(1, abs(expected)):
             return "the sign is flipped: X's mean association minus Y's, A minus B"
         targets = np.concatenate([x, y])
+        unit = targets / np.linalg.norm(targets, axis=1, keepdims=True)
+        cos = ((unit @ (a / np.linalg.norm(a, axis=1, keepdims=True)).T).mean(1)
+               - (unit @ (b / np.linalg.norm(b, axis=1, keepdims=True)).T).mean(1))
+        if abs(value - (cos[:n].mean() - cos[n:].mean()) / cos.std()) < 1e-6:
+            return "divide by the sample standard deviation (ddof=1), as the test does"
         s = targets @ a.T
         dots = ((s.mean(1) - (targets @ b.T).mean(1)))
         if abs(value - (dots[:n].mean() - dots[n:].mean()) / dots.std(ddof=1)) < 1e-6:
