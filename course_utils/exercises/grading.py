@@ -108,8 +108,8 @@ def as_function(answer: Any, signature: str) -> Any:
 
 
 def run_learner(function: Any, *args: Any) -> tuple[Any, str | None]:
-    """Call the learner's function on a copy-safe input: (result, None), or (None, a message
-    naming the exception) when it raises. Graders report that message, never a traceback."""
+    """Call the learner's function: (result, None), or (None, a message naming the exception)
+    when it raises. Graders report that message, never a traceback."""
     try:
         return function(*args), None
     except Exception as error:  # the learner's code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from course_utils.exercises.grading import as_function, as_ints, as_text, exercise, run_learner
@@ -79,6 +80,18 @@ def shift_right_function(answer: Any) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _course_t5() -> tuple[Any, Any]:
+    """The course's T5 (the tiny stand-in offline) and its tokenizer, loaded once for grading."""
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from course_utils.offline.hub import resolve
+
+    model_id = resolve("google-t5/t5-small", announce=False)
+    model = AutoModelForSeq2SeqLM.from_pretrained(model_id).eval()
+    return model, AutoTokenizer.from_pretrained(model_id)
+
+
 @exercise("06.5", "seq2seq_greedy(model, input_ids, max_new_tokens): an encoder-decoder's greedy "
           "answer, by hand, as the list of new token ids",
           hint="the encoder reads the input once; the decoder starts from its start token and "
@@ -86,14 +99,9 @@ def shift_right_function(answer: Any) -> str | None:
                "time, until the end token or the limit")
 def seq2seq_greedy_function(answer: Any) -> str | None:
     import torch
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-    from course_utils.offline.hub import resolve
 
     as_function(answer, "seq2seq_greedy(model, input_ids, max_new_tokens)")
-    model_id = resolve("google-t5/t5-small", announce=False)
-    model = AutoModelForSeq2SeqLM.from_pretrained(model_id).eval()
-    tokenizer = AutoTokenizer.from_pretrained(model_id)
+    model, tokenizer = _course_t5()
     for text, limit in [("translate English to French: The house is small.", 12),
                         ("summarize: The meeting moved to Friday because the room was booked.", 7)]:
         input_ids = tokenizer(text, return_tensors="pt")["input_ids"]
