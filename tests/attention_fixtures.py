@@ -42,3 +42,30 @@ def tiny_t5(folder: Path):
                       num_heads=4, decoder_start_token_id=0, pad_token_id=0, eos_token_id=3)
     config._attn_implementation = "eager"
     return T5ForConditionalGeneration(config).eval(), tokenizer
+
+
+
+# config arguments that make a tiny model of each architecture the course's classifiers have
+TINY = {
+    "bert": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                 intermediate_size=64, max_position_embeddings=66),
+    "roberta": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                    intermediate_size=64, max_position_embeddings=66),
+    "distilbert": dict(dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=66),
+}
+
+
+def tiny_classifier(folder: Path | None, architecture: str, labels: int = 3):
+    """A random sequence classifier of a real architecture, on the tiny tokenizer. RoBERTa
+    numbers positions from the input ids (a [PAD] gets the padding position and shifts nothing
+    after it): the trap for attribution baselines made of [PAD]."""
+    import torch
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    torch.manual_seed(0)
+    tokenizer = tiny_tokenizer(folder)
+    config = AutoConfig.for_model(architecture, vocab_size=len(tokenizer), num_labels=labels,
+                                  pad_token_id=tokenizer.pad_token_id, initializer_range=0.3,
+                                  **TINY[architecture])
+    config._attn_implementation = "eager"
+    return AutoModelForSequenceClassification.from_config(config).eval(), tokenizer

@@ -8,12 +8,13 @@ import math
 import matplotlib
 import pytest
 import torch
-from attention_fixtures import tiny_bert
+from attention_fixtures import TINY, tiny_bert, tiny_classifier
 
 from course_utils.attention import stats
 from course_utils.attention.data import query_key_of
 from course_utils.attention.plots import attention_heatmap, head_grid, head_table, query_key_picture
 from course_utils.attention.explorer import attention_explorer
+from course_utils.offline import hub
 
 matplotlib.use("Agg")
 N = 6
@@ -94,6 +95,37 @@ def test_integrated_gradients_add_up_and_occlusion_is_per_token(tmp_path):
     assert len(drops) == 8 and drops[0] == 0 and any(d != 0 for d in drops[1:-1])
     other = stats.integrated_gradients(model, tokenizer, text, label=(result.label_id + 1) % 3)
     assert other.label_id != result.label_id
+
+
+CLASSIFIERS = sorted({e.architecture for e in hub.REGISTRY.values()
+                      if e.kind == "model" and e.task == "text-classification"})
+
+
+def test_the_classifier_architectures_the_course_names_have_a_tiny_model():
+    assert "roberta" in CLASSIFIERS and set(CLASSIFIERS) <= set(TINY)
+
+
+@pytest.mark.parametrize("architecture", CLASSIFIERS)
+def test_attribution_is_exact_on_each_real_classifier_architecture(tmp_path, architecture):
+    """Online, notebook 07 explains a RoBERTa classifier, which gives a [PAD] the padding
+    position: a baseline of [PAD]s fed as ids would move every position, so the baseline logit
+    would not be the integral's start and occlusion would measure a shift as well as a missing
+    word. Both must hold on every architecture the registry's classifiers have."""
+    model, tokenizer = tiny_classifier(tmp_path, architecture)
+    text = "the cat sat on the mat"
+    result = stats.integrated_gradients(model, tokenizer, text, steps=64)
+    assert abs(result.logit - result.baseline_logit) > 0.05  # a test that can see a gap
+    assert abs(result.gap) < 0.02 * abs(result.logit - result.baseline_logit)
+    ids = tokenizer(text, return_tensors="pt")["input_ids"]
+    occluded = ids.clone()
+    occluded[0, 2] = tokenizer.pad_token_id
+    first = model.config.pad_token_id + 1 if architecture == "roberta" else 0
+    kept_positions = {"position_ids": first + torch.arange(ids.shape[1])[None]}
+    with torch.no_grad():
+        kept, dropped = (model(input_ids=i, **kept_positions).logits[0, result.label_id]
+                         for i in (ids, occluded))
+    drops = stats.occlusion(model, tokenizer, text, result.label_id)
+    assert drops[2] == pytest.approx(float(kept - dropped), abs=1e-5)
 
 
 @pytest.mark.parametrize("kwargs, words", [

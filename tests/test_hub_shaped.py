@@ -35,6 +35,14 @@ def test_every_registered_data_set_records_the_hub_interface():
         assert entry.columns and entry.splits, entry.hub_id
 
 
+def test_every_registered_model_records_its_hub_architecture():
+    from transformers import CONFIG_MAPPING
+
+    for entry in hub.REGISTRY.values():
+        if entry.kind == "model":
+            assert entry.architecture in CONFIG_MAPPING, entry.hub_id
+
+
 @pytest.mark.slow
 def test_each_classifier_stand_in_has_the_hub_labels_or_says_how_they_differ():
     from transformers import AutoConfig

