@@ -137,6 +137,84 @@ def test_nb01_count_places(offline, lenient, capsys):
     assert "whole number" in capsys.readouterr().out
 
 
+def test_nb01_classify_long_function(offline, lenient, capsys):
+    from course_utils.exercises import nb01
+
+    def pieces(text, words):
+        split = text.split()
+        return [" ".join(split[i:i + words]) for i in range(0, len(split), words)]
+
+    def right(text, classifier, words):
+        totals = {}
+        for scores in classifier(pieces(text, words), top_k=None):
+            for s in scores:
+                totals[s["label"]] = totals.get(s["label"], 0) + s["score"]
+        best = max(totals, key=totals.get)
+        return best, totals[best] / len(pieces(text, words))
+
+    def first_piece(text, classifier, words):
+        top = classifier(pieces(text, words)[0])[0]
+        return top["label"], top["score"]
+
+    def best_piece(text, classifier, words):
+        tops = [r[0] for r in classifier(pieces(text, words))]
+        top = max(tops, key=lambda r: r["score"])
+        return top["label"], top["score"]
+
+    assert check("01.4", right)
+    assert not check("01.4", first_piece) and "first piece" in capsys.readouterr().out
+    assert not check("01.4", best_piece)
+    assert not check("01.4", lambda t, c, w: (right(t, c, w)[0], 1.0))
+    assert "mean score" in capsys.readouterr().out
+    assert not check("01.4", lambda t, c, w: {"label": right(t, c, w)[0]})
+    assert "pair" in capsys.readouterr().out
+    assert not check("01.4", lambda t, c: right(t, c, 10)) and "raised" in capsys.readouterr().out
+
+
+def test_nb01_merge_entities_function(offline, lenient, capsys):
+    def right(tokens):
+        spans, group_open = [], None
+        for t in tokens:
+            prefix, _, group = t["entity"].partition("-")
+            if prefix == "I" and group == group_open:
+                spans[-1] = (group, spans[-1][1], t["end"])
+            elif prefix in "BI" and group:
+                spans.append((group, t["start"], t["end"]))
+                group_open = group
+            else:
+                group_open = None
+        return spans
+
+    def by_group_only(tokens):  # merges neighbours of one group, whatever their prefix
+        spans = []
+        for t in tokens:
+            group = t["entity"].partition("-")[2]
+            if not group:
+                spans.append(None)
+            elif spans and spans[-1] and spans[-1][0] == group:
+                spans[-1] = (group, spans[-1][1], t["end"])
+            else:
+                spans.append((group, t["start"], t["end"]))
+        return [s for s in spans if s]
+
+    def across_outside(tokens):  # an I- tag continues the last span even after an O
+        spans = []
+        for t in tokens:
+            prefix, _, group = t["entity"].partition("-")
+            if prefix == "I" and spans and spans[-1][0] == group:
+                spans[-1] = (group, spans[-1][1], t["end"])
+            elif group:
+                spans.append((group, t["start"], t["end"]))
+        return spans
+
+    assert check("01.5", right)
+    assert not check("01.5", by_group_only) and "Paris/B-LOC" in capsys.readouterr().out
+    assert not check("01.5", across_outside) and "Jo/B-PER" in capsys.readouterr().out
+    assert not check("01.5", lambda tokens: [(t["entity"][2:], t["start"], t["end"])
+                                             for t in tokens if t["entity"][0] == "B"])
+    assert not check("01.5", lambda tokens: "PER") and "list of" in capsys.readouterr().out
+
+
 def test_nb01_v5_tasks(lenient, capsys):
     assert check("01.3", ["fill-mask", "zero-shot-classification", "token-classification"])
     assert check("01.3", ("token-classification", "fill-mask", "zero-shot-classification"))
