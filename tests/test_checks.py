@@ -637,6 +637,35 @@ def test_nb07_head_entropy_function(lenient, capsys):
     assert not check("07.4", lambda w: right(w).mean()) and "one value per head" in capsys.readouterr().out
 
 
+def test_nb08_candidate_pairs_function(lenient, capsys):
+    def right(signatures, bands):
+        rows, pairs = signatures.shape[1] // bands, set()
+        for band in range(bands):
+            buckets = {}
+            for i, part in enumerate(signatures[:, band * rows:(band + 1) * rows]):
+                buckets.setdefault(tuple(part), []).append(i)
+            for bucket in buckets.values():
+                pairs |= {(i, j) for n, i in enumerate(bucket) for j in bucket[n + 1:]}
+        return pairs
+
+    def any_number(signatures, bands):
+        n = len(signatures)
+        return {(i, j) for i in range(n) for j in range(i + 1, n)
+                if (signatures[i] == signatures[j]).any()}
+
+    def swapped(signatures, bands):
+        return right(signatures, signatures.shape[1] // bands)
+
+    assert check("08.2", right)
+    assert check("08.2", lambda s, b: sorted(right(s, b)))  # any collection of pairs
+    assert not check("08.2", any_number) and "no whole band" in capsys.readouterr().out
+    assert not check("08.2", swapped) and "bands of" in capsys.readouterr().out
+    assert not check("08.2", lambda s, b: right(s, b) | {(j, i) for i, j in right(s, b)})
+    assert "i < j" in capsys.readouterr().out
+    assert not check("08.2", lambda s, b: set()) and "miss" in capsys.readouterr().out
+    assert not check("08.2", lambda s: set()) and "raised TypeError" in capsys.readouterr().out
+
+
 def test_nb09_linear_schedule_function(lenient, capsys):
     def right(step, peak, warmup, total):
         if step < warmup:
