@@ -762,6 +762,17 @@ def test_nb06_seq2seq_greedy_function(offline, lenient, capsys):
     assert not check("06.5", lambda m, i, n: right(m, i, n)[:-1])
     assert not check("06.5", lambda m, i, n: [0] * n)
 
+    def encoder_every_step(model, input_ids, max_new_tokens):
+        tokens = [model.config.decoder_start_token_id]
+        for _ in range(max_new_tokens):
+            logits = model(input_ids=input_ids, decoder_input_ids=torch.tensor([tokens])).logits
+            tokens.append(int(logits[0, -1].argmax()))
+            if tokens[-1] == model.config.eos_token_id:
+                break
+        return tokens[1:]
+
+    assert not check("06.5", encoder_every_step) and "encoder ran" in capsys.readouterr().out
+
 
 def test_nb09_collate_function(lenient, capsys):
     def right(rows, pad_id):

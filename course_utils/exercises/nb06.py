@@ -105,8 +105,14 @@ def seq2seq_greedy_function(answer: Any) -> str | None:
     for text, limit in [("translate English to French: The house is small.", 12),
                         ("summarize: The meeting moved to Friday because the room was booked.", 7)]:
         input_ids = tokenizer(text, return_tensors="pt")["input_ids"]
+        encoder_runs = []
+        counting = model.get_encoder().register_forward_hook(lambda *_: encoder_runs.append(1))
+        try:
+            with torch.no_grad():
+                ours, error = run_learner(answer, model, input_ids.clone(), limit)
+        finally:
+            counting.remove()
         with torch.no_grad():
-            ours, error = run_learner(answer, model, input_ids.clone(), limit)
             expected = model.generate(input_ids, max_new_tokens=limit, do_sample=False,
                                       num_beams=1)[0, 1:]
         if error:
@@ -120,6 +126,9 @@ def seq2seq_greedy_function(answer: Any) -> str | None:
         if got and got[0] == start and got[1:] == expected[:len(got) - 1]:
             return "leave out the decoder's start token: return only the tokens the model chose"
         if got == expected:
+            if len(encoder_runs) != 1:
+                return (f"right tokens, but the encoder ran {len(encoder_runs)} times: it should "
+                        "read the input once, and each step pass its output as encoder_outputs=")
             continue
         if got[:len(expected)] == expected:
             return "stop at the end token (keep it), as generate() does"
