@@ -107,14 +107,14 @@ def classify_long_function(answer: Any) -> str | None:
         ours, error = run_learner(answer, text, classifier, words)
         if error:
             return f"with words={words}: {error}"
-        if not (isinstance(ours, tuple) and len(ours) == 2 and isinstance(ours[0], str)):
+        if not (isinstance(ours, (tuple, list)) and len(ours) == 2 and isinstance(ours[0], str)):
             return f"classify_long must return a pair (label, mean score), got {ours!r:.60}"
         label, score = classify_long_reference(text, classifier, words)
         if ours[0] != label:
             first = classifier(" ".join(text.split()[:words]))[0]["label"]
             if ours[0] == first:
-                return ("that is the label of the first piece; this text's opinion comes "
-                        "later: use every piece")
+                return ("that is the label of the first piece alone; this text's opinion "
+                        "comes later: score every piece and average")
             return f"on a text of {len(text.split())} words and words={words}, the label is " \
                    f"not {ours[0]!r}"
         try:
@@ -190,8 +190,9 @@ def merge_entities_function(answer: Any) -> str | None:
             return f"merge_entities must return a list of (group, start, end), got {ours!r:.60}"
         if ours != expected:
             tags = " ".join(f"{w}/{t}" for w, t in words_and_tags)
-            return (f"for the tokens {tags} the spans are {len(expected)}, not what you gave "
-                    f"({[sentence[s:e] for _, s, e in ours]})")
+            return (f"for the tokens {tags} the names are "
+                    f"{[(g, sentence[s:e]) for g, s, e in expected]}, yours "
+                    f"{[(g, sentence[s:e]) for g, s, e in ours]}")
     raw = course_pipeline("token-classification", NER_ID)
     simple = course_pipeline("token-classification", NER_ID, aggregation_strategy="simple")
     for sentence in UNSEEN_SENTENCES:

@@ -81,10 +81,13 @@ def candidate_pairs_function(answer: Any) -> str | None:
         if ours == candidate_pairs_reference(given, given.shape[1] // bands):
             return (f"{bands} bands of {given.shape[1] // bands} numbers each, not "
                     f"{given.shape[1] // bands} bands of {bands}")
-        if ours > expected:
-            return (f"{len(ours - expected)} of your pairs agree on no whole band "
-                    f"(bands={bands}): a band counts only when all its numbers agree")
-        return f"with bands={bands} you miss {len(expected - ours)} of {len(expected)} pairs"
+        extra, missed = len(ours - expected), len(expected - ours)
+        if not missed:
+            return (f"{extra} of your pairs agree on no whole band (bands={bands}): a band "
+                    "counts only when all its numbers agree")
+        return (f"with bands={bands} you miss {missed} of {len(expected)} pairs"
+                + (f" and give {extra} that share no whole band" if extra else "")
+                + "; a band is a run of consecutive numbers")
     return None
 
 
