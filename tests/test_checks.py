@@ -361,10 +361,15 @@ def test_nb06_teacher_forcing_and_shapes(lenient, capsys):
     assert not check("06.3", 20310309)
 
 
-def test_nb07_heads_entropy_and_first_token_share(lenient, capsys):
-    assert check("07.1", (0, 2)) and check("07.1", torch.tensor([0, 2]))
-    assert not check("07.1", (2, 0)) and "wrong order" in capsys.readouterr().out
-    assert not check("07.1", (1, 3))
+def test_nb07_heads_entropy_and_first_token_share(offline, lenient, capsys):
+    from course_utils.exercises.nb07 import next_token_head
+
+    layer, head = next_token_head()
+    assert (layer, head) != (0, 2)  # not the previous-token head of section 6
+    assert check("07.1", (layer, head)) and check("07.1", torch.tensor([layer, head]))
+    assert not check("07.1", (head, layer)) and "wrong order" in capsys.readouterr().out
+    assert not check("07.1", (0, 2)) and "previous-token head" in capsys.readouterr().out
+    assert not check("07.1", (layer, (head + 1) % 12))
     assert check("07.2", 3.0) and check("07.2", torch.tensor(3.0))
     assert not check("07.2", math.log(8)) and "nats" in capsys.readouterr().out
     assert not check("07.2", 0)

@@ -1,4 +1,4 @@
-"""Exercises of notebook 07: reading attention, entropy, a statistic written by hand."""
+"""Exercises of notebook 07: a positional head measured, entropy, statistics written by hand."""
 
 from __future__ import annotations
 
@@ -10,18 +10,53 @@ from course_utils.exercises.grading import (
 )
 
 
-@exercise("07.1", "The (layer, head) of MiniLM that attends to the previous token",
-          hint="offset_share(weights, -1) averaged over sentences; top_heads picks the largest")
-def previous_token_head(answer: Any) -> str | None:
+# Sentences the 07.1 check measures MiniLM's heads on: not the notebook's.
+NEXT_TOKEN_SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "We walked along the river until the sun went down.",
+    "My grandmother bakes bread every Sunday morning.",
+    "The committee will announce the results next week.",
+    "Rain fell on the old roof all night long.",
+    "She opened the window and listened to the birds.",
+    "Two students finished the exam early and left the room.",
+    "The museum keeps a large collection of maps.",
+]
+
+
+def next_token_head() -> tuple[int, int]:
+    """The (layer, head) of MiniLM with the largest mean weight on the next token, measured on
+    NEXT_TOKEN_SENTENCES."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from course_utils.attention import stats
+    from course_utils.attention.data import attention_of
+    from course_utils.offline.hub import resolve
+
+    model_id = resolve("sentence-transformers/all-MiniLM-L6-v2", announce=False)
+    tokenizer = AutoTokenizer.from_pretrained(model_id)
+    encoder = AutoModel.from_pretrained(model_id, attn_implementation="eager").eval()
+    runs = [attention_of(encoder, tokenizer, text) for text in NEXT_TOKEN_SENTENCES]
+    share = torch.stack([stats.offset_share(r.weights, 1) for r in runs]).mean(0)
+    layer, head, _ = stats.top_heads(share, 1)[0]
+    return layer, head
+
+
+@exercise("07.1", "The (layer, head) of MiniLM that attends most to the next token",
+          hint="the table measured the token before (an offset of -1); the token after is an "
+               "offset too, and the same average over sentences and the same ranking find it")
+def next_token_head_answer(answer: Any) -> str | None:
     found = as_ints(answer, "a (layer, head) pair")
-    if found == (0, 2):
-        return None
-    if found == (2, 0):
-        return "the right numbers in the wrong order: (layer, head)"
     if len(found) != 2:
         return "answer with two numbers: (layer, head)"
-    return (f"layer {found[0]}, head {found[1]} is not it: which head puts the most weight on "
-            "offset -1 in the offset_share table?")
+    expected = next_token_head()
+    if found == expected:
+        return None
+    if found == expected[::-1]:
+        return "the right numbers in the wrong order: (layer, head)"
+    if found == (0, 2):
+        return "that is the previous-token head; measure the weight on the token after"
+    return f"layer {found[0]}, head {found[1]} is not the head that looks at the next token most"
 
 
 @exercise("07.2", "Entropy in bits of a head that spreads its attention evenly over 8 tokens",
