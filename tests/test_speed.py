@@ -120,7 +120,15 @@ def test_extra_memory_sampling_fallback(monkeypatch):
     import course_utils.speed as speed
 
     monkeypatch.setattr(speed, "_reset_peak_resident", lambda: False)
-    assert speed.extra_memory(_allocate_64_mib) > 32 * 2**20
+
+    def allocate_and_hold():  # long enough for a sampler that waits its turn on a busy machine
+        import torch
+
+        x = torch.ones(64 * 2**20 // 4)
+        time.sleep(0.3)
+        return float(x[0])
+
+    assert speed.extra_memory(allocate_and_hold) > 32 * 2**20
     assert speed.extra_memory(lambda: None) < 16 * 2**20
 
 
