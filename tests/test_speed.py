@@ -72,64 +72,90 @@ def test_sentences_from():
         sentences_from(texts, 0)
 
 
-def test_extra_memory_sees_a_large_temporary():
+# Real tensors are large (512 MiB) and the bar is a quarter of that: a kernel may count a
+# thread's page faults lazily (tens of huge pages at a time), so a small tensor can read as a few KiB.
+HELD = 512 * 2**20
+
+
+def _allocate_and_hold() -> float:
     import torch
 
-    from course_utils.speed import extra_memory
-
-    def allocate():
-        x = torch.ones(64 * 2**20 // 4)  # 64 MiB
-        time.sleep(0.05)
-        return float(x[0])
-
-    assert extra_memory(allocate) > 32 * 2**20
-    assert extra_memory(lambda: None) < 16 * 2**20
-
-
-def _allocate_64_mib() -> float:
-    import torch
-
-    x = torch.ones(64 * 2**20 // 4)
+    x = torch.ones(HELD // 4)
     time.sleep(0.05)
     return float(x[0])
 
 
+def test_extra_memory_sees_a_large_temporary():
+    from course_utils.speed import extra_memory
+
+    assert extra_memory(_allocate_and_hold) > HELD // 4
+    assert extra_memory(lambda: None) < 16 * 2**20
+
+
 def test_extra_memory_is_not_fooled_by_garbage_freed_during_the_run():
-    # A reference cycle holding 64 MiB, dropped but not yet collected: had extra_memory not
-    # collected it before taking its baseline, the collection inside the run would free as much
-    # as the run allocates and the peak would read near zero (as it once did in CI).
+    # A reference cycle holding as much as the run allocates, dropped but not yet collected: had
+    # extra_memory not collected it before taking its baseline, the collection inside the run
+    # would free as much as the run allocates and the peak would read near zero (as it once did).
     import gc
 
     import torch
 
     from course_utils.speed import extra_memory
 
-    cycle: list = [torch.ones(64 * 2**20 // 4)]
+    cycle: list = [torch.ones(HELD // 4)]
     cycle.append(cycle)
     del cycle
 
     def collect_then_allocate() -> float:
         gc.collect()
-        return _allocate_64_mib()
+        return _allocate_and_hold()
 
-    assert extra_memory(collect_then_allocate) > 32 * 2**20
+    assert extra_memory(collect_then_allocate) > HELD // 4
+
+
+class _ProcessWhoseMemoryTheTestSets:
+    """Stands in for psutil.Process: the run raises `rss` and waits until it has been read."""
+
+    def __init__(self, rss: int) -> None:
+        import threading
+
+        self.rss = rss
+        self.base = rss
+        self.read_while_raised = threading.Event()
+
+    def memory_info(self):
+        from types import SimpleNamespace
+
+        rss = self.rss
+        if rss > self.base:
+            self.read_while_raised.set()
+        return SimpleNamespace(rss=rss)
 
 
 def test_extra_memory_sampling_fallback(monkeypatch):
-    # Where the kernel's high-water mark cannot be reset (macOS, Windows), a thread samples.
+    # Where the kernel's high-water mark cannot be reset (macOS, Windows), a thread samples the
+    # resident size while the run runs. The resident size here is the test's own number, so what
+    # is checked is the sampling, not how promptly a kernel counts pages.
+    import psutil
+
     import course_utils.speed as speed
 
+    process = _ProcessWhoseMemoryTheTestSets(rss=300 * 2**20)
+    monkeypatch.setattr(psutil, "Process", lambda: process)
     monkeypatch.setattr(speed, "_reset_peak_resident", lambda: False)
+    runs = []
 
-    def allocate_and_hold():  # long enough for a sampler that waits its turn on a busy machine
-        import torch
+    def raise_then_lower() -> None:
+        runs.append(1)
+        process.rss = process.base + 64 * 2**20
+        seen = process.read_while_raised.wait(timeout=10)
+        process.rss = process.base
+        process.read_while_raised.clear()
+        assert seen, "the sampling thread never read the raised resident size"
 
-        x = torch.ones(64 * 2**20 // 4)
-        time.sleep(0.3)
-        return float(x[0])
-
-    assert speed.extra_memory(allocate_and_hold) > 32 * 2**20
-    assert speed.extra_memory(lambda: None) < 16 * 2**20
+    assert speed.extra_memory(raise_then_lower, repeat=2) == 64 * 2**20
+    assert len(runs) == 2
+    assert speed.extra_memory(lambda: None) == 0
 
 
 def test_extra_memory_refuses_bad_settings():
